@@ -1,0 +1,111 @@
+/**
+ * Chunking — content-defined chunking with a FastCDC-style gear hash.
+ *
+ * Cut points depend only on the bytes around them, so an insertion or an in-place edit changes the
+ * chunks around the edit and leaves the rest (and their digests) as they were. Normalised chunking
+ * (a harder mask before the average size, an easier one after it) keeps sizes close to the average.
+ *
+ * @example
+ * import * as Chunking from "./Chunking.ts";
+ * const cuts = Chunking.cutPoints(bytes, Chunking.defaultParams); // [32768, 70123, ..., bytes.length]
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+
+/** Minimum, average and maximum chunk sizes in bytes. @category models */
+export const ChunkingParams = t.type({ min: t.number, avg: t.number, max: t.number });
+export type ChunkingParams = t.TypeOf<typeof ChunkingParams>;
+
+/** 8 / 32 / 128 KiB, the defaults of DESIGN §2. @category constants */
+export const defaultParams: ChunkingParams = { min: 8 * 1024, avg: 32 * 1024, max: 128 * 1024 };
+
+/** Checks that sizes are ordered, the average is a power of two and everything is in range. @category constructors */
+export const makeParams = (min: number, avg: number, max: number): E.Either<string, ChunkingParams> => {
+  const ints = [min, avg, max].every((n) => Number.isSafeInteger(n));
+  if (!ints || min < 64 || !(min <= avg && avg <= max) || max > 64 * 1024 * 1024) {
+    return E.left(`chunk sizes must satisfy 64 <= min <= avg <= max <= 64 MiB (got ${min}/${avg}/${max})`);
+  }
+  if ((avg & (avg - 1)) !== 0) return E.left(`average chunk size must be a power of two (got ${avg})`);
+  return E.right({ min, avg, max });
+};
+
+/** 256 fixed pseudo-random 32-bit values (mulberry32 from a constant seed: deterministic, not random). */
+const gear: Uint32Array = (() => {
+  const table = new Uint32Array(256);
+  let state = 0x7469_6465; // "tide"
+  for (let i = 0; i < 256; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    table[i] = (z ^ (z >>> 14)) >>> 0;
+  }
+  return table;
+})();
+
+/** A mask of `bits` ones in the top bits of a 32-bit word (the gear hash's best-mixed bits). */
+const topMask = (bits: number): number => (bits >= 32 ? 0xffffffff : (((1 << bits) - 1) << (32 - bits)) >>> 0);
+
+/** Where the chunk that starts at `start` ends (exclusive). */
+const nextCut = (
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  params: ChunkingParams,
+  maskS: number,
+  maskL: number,
+): number => {
+  const remaining = end - start;
+  if (remaining <= params.min) return end;
+  const limit = start + Math.min(remaining, params.max);
+  const normal = start + Math.min(remaining, params.avg);
+  let h = 0;
+  let i = start + params.min;
+  for (; i < normal; i++) {
+    h = ((h << 1) + gear[bytes[i]!]!) >>> 0;
+    if ((h & maskS) === 0) return i + 1;
+  }
+  for (; i < limit; i++) {
+    h = ((h << 1) + gear[bytes[i]!]!) >>> 0;
+    if ((h & maskL) === 0) return i + 1;
+  }
+  return limit;
+};
+
+/**
+ * The end offsets of the chunks of `bytes`, ascending; the last one is `bytes.length`
+ * (an empty input has no chunks).
+ *
+ * @example
+ * cutPoints(new Uint8Array(0), defaultParams)   // []
+ * @category chunking
+ */
+export const cutPoints = (bytes: Uint8Array, params: ChunkingParams): ReadonlyArray<number> => {
+  const bits = Math.round(Math.log2(params.avg));
+  const maskS = topMask(bits + 1);
+  const maskL = topMask(Math.max(1, bits - 1));
+  const cuts: Array<number> = [];
+  let start = 0;
+  while (start < bytes.length) {
+    start = nextCut(bytes, start, bytes.length, params, maskS, maskL);
+    cuts.push(start);
+  }
+  return cuts;
+};
+
+/**
+ * The chunks of `bytes` as views (no copies) into it.
+ *
+ * @category chunking
+ */
+export const split = (bytes: Uint8Array, params: ChunkingParams): ReadonlyArray<Uint8Array> => {
+  const out: Array<Uint8Array> = [];
+  let start = 0;
+  for (const end of cutPoints(bytes, params)) {
+    out.push(bytes.subarray(start, end));
+    start = end;
+  }
+  return out;
+};

@@ -1,0 +1,92 @@
+/**
+ * Envelope — a compact binary form for values that mix JSON data and raw bytes (events with chunk
+ * bytes, wire messages): a JSON header in which every `Uint8Array` is replaced by a reference into a
+ * trailing byte area. No base64, no copies on decode (the bytes are views into the input).
+ *
+ * Layout: `u32 big-endian header length | header (UTF-8 JSON) | byte area`.
+ *
+ * @example
+ * import * as Envelope from "./Envelope.ts";
+ * const bytes = Envelope.encode({ name: "a", data: new Uint8Array([1, 2]) });
+ * Envelope.decode(bytes)   // Right({ name: "a", data: Uint8Array [1, 2] })
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+
+const BYTES_KEY = "$bytes";
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Encodes a value made of JSON data and `Uint8Array`s.
+ *
+ * @category encoding
+ */
+export const encode = (value: unknown): Uint8Array => {
+  const blobs: Array<Uint8Array> = [];
+  let area = 0;
+  const header = JSON.stringify(value, (_key, v: unknown) => {
+    if (v instanceof Uint8Array) {
+      const ref = { [BYTES_KEY]: [area, v.length] };
+      blobs.push(v);
+      area += v.length;
+      return ref;
+    }
+    return v;
+  });
+  const head = utf8Encoder.encode(header);
+  const out = new Uint8Array(4 + head.length + area);
+  new DataView(out.buffer).setUint32(0, head.length);
+  out.set(head, 4);
+  let offset = 4 + head.length;
+  for (const b of blobs) {
+    out.set(b, offset);
+    offset += b.length;
+  }
+  return out;
+};
+
+const isBytesRef = (v: unknown): v is { readonly [BYTES_KEY]: [number, number] } => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  const ref = (v as Record<string, unknown>)[BYTES_KEY];
+  return keys.length === 1 && Array.isArray(ref) && ref.length === 2 &&
+    ref.every((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0);
+};
+
+/**
+ * Decodes an envelope from untrusted bytes. Never throws: a short buffer, a bad length, invalid
+ * UTF-8 or JSON, or a byte reference out of bounds gives a readable `Left`.
+ *
+ * @category decoding
+ */
+export const decode = (bytes: Uint8Array): E.Either<string, unknown> => {
+  if (bytes.length < 4) return E.left(`envelope too short (${bytes.length} bytes)`);
+  const headLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+  if (headLength > bytes.length - 4) return E.left(`envelope header length ${headLength} exceeds the ${bytes.length - 4} bytes present`);
+  const areaStart = 4 + headLength;
+  const area = bytes.subarray(areaStart);
+  let text: string;
+  try {
+    text = utf8Decoder.decode(bytes.subarray(4, areaStart));
+  } catch {
+    return E.left("envelope header is not valid UTF-8");
+  }
+  let bad: string | undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text, (_key, v: unknown) => {
+      if (!isBytesRef(v)) return v;
+      const [offset, length] = v[BYTES_KEY];
+      if (offset + length > area.length) {
+        bad ??= `byte reference ${offset}+${length} is outside the ${area.length}-byte area`;
+        return null;
+      }
+      return area.subarray(offset, offset + length);
+    });
+  } catch {
+    return E.left("envelope header is not valid JSON");
+  }
+  return bad === undefined ? E.right(parsed) : E.left(bad);
+};

@@ -1,0 +1,96 @@
+/**
+ * Fingerprint — combinable fingerprints of key ranges of a catalogue, for reconciliation.
+ *
+ * Each item hashes (path and metadata) to 128 bits, read as four 32-bit lanes; a range's fingerprint
+ * is the item count plus the lane-wise sum modulo 2^32 of its items. Addition is associative and
+ * commutative, so the fingerprint of a range equals the combination of the fingerprints of any split
+ * of it: two sides compare a range with one message and descend only into the parts that differ.
+ *
+ * @example
+ * import * as Fingerprint from "./Fingerprint.ts";
+ * const fp = Fingerprint.ofItems(sha256, entries);           // { count, lanes }
+ * Fingerprint.equals(fp, Fingerprint.combine(left, right))   // true when left ++ right = entries
+ *
+ * @module
+ */
+import * as t from "io-ts";
+import { Count } from "./Codecs.ts";
+import type { HashFunction } from "./Digest.ts";
+import { compare } from "./ItemPath.ts";
+import type { ItemMeta } from "./ItemMeta.ts";
+
+/** A range's fingerprint. @category models */
+export const Fingerprint = t.type({
+  count: Count,
+  lanes: t.tuple([Count, Count, Count, Count]),
+});
+export type Fingerprint = t.TypeOf<typeof Fingerprint>;
+
+/** The fingerprint of the empty range (the identity of `combine`). @category constructors */
+export const empty: Fingerprint = { count: 0, lanes: [0, 0, 0, 0] };
+
+const utf8 = new TextEncoder();
+
+/** The text an item's fingerprint is computed from: everything a restore would reproduce. */
+const describeItem = (path: string, meta: ItemMeta): string =>
+  [path, meta.type, meta.size, meta.mode, meta.mtimeMs, meta.digest ?? "", meta.linkTarget ?? ""].join("\u0000");
+
+/** One item's fingerprint. @category constructors */
+export const ofItem = (hash: HashFunction, path: string, meta: ItemMeta): Fingerprint => {
+  const h = hash(utf8.encode(describeItem(path, meta)));
+  const view = new DataView(h.buffer, h.byteOffset, h.byteLength);
+  return { count: 1, lanes: [view.getUint32(0), view.getUint32(4), view.getUint32(8), view.getUint32(12)] };
+};
+
+/** The fingerprint of two adjacent (or any disjoint) ranges together. @category combinators */
+export const combine = (a: Fingerprint, b: Fingerprint): Fingerprint => ({
+  count: a.count + b.count,
+  lanes: [
+    (a.lanes[0] + b.lanes[0]) >>> 0,
+    (a.lanes[1] + b.lanes[1]) >>> 0,
+    (a.lanes[2] + b.lanes[2]) >>> 0,
+    (a.lanes[3] + b.lanes[3]) >>> 0,
+  ],
+});
+
+/** The fingerprint of a list of items. @category constructors */
+export const ofItems = (hash: HashFunction, items: Iterable<readonly [string, ItemMeta]>): Fingerprint => {
+  let fp = empty;
+  for (const [path, meta] of items) fp = combine(fp, ofItem(hash, path, meta));
+  return fp;
+};
+
+/** Same count and lanes. @category equivalence */
+export const equals = (a: Fingerprint, b: Fingerprint): boolean =>
+  a.count === b.count && a.lanes.every((x, i) => x === b.lanes[i]);
+
+/** A half-open key range `[gte, lt)`; `lt: null` is unbounded above, `gte: ""` is the start. @category models */
+export const KeyRange = t.type({ gte: t.string, lt: t.union([t.string, t.null]) });
+export type KeyRange = t.TypeOf<typeof KeyRange>;
+
+/** The whole key space. @category constructors */
+export const everything: KeyRange = { gte: "", lt: null };
+
+/** True when `key` lies in `range`. @category guards */
+export const contains = (range: KeyRange, key: string): boolean =>
+  compare(key, range.gte) >= 0 && (range.lt === null || compare(key, range.lt) < 0);
+
+/**
+ * Splits a range into at most `parts` adjacent sub-ranges with about equal numbers of the given
+ * keys (sorted, all inside the range). The sub-ranges cover the range exactly.
+ *
+ * @example
+ * split({ gte: "", lt: null }, ["a", "b", "c", "d"], 2)
+ * // [{ gte: "", lt: "c" }, { gte: "c", lt: null }]
+ * @category combinators
+ */
+export const split = (range: KeyRange, keys: ReadonlyArray<string>, parts: number): ReadonlyArray<KeyRange> => {
+  const n = Math.max(1, Math.min(parts, keys.length));
+  const bounds: Array<string> = [];
+  for (let i = 1; i < n; i++) {
+    const key = keys[Math.floor((i * keys.length) / n)]!;
+    if (compare(key, bounds[bounds.length - 1] ?? range.gte) > 0) bounds.push(key);
+  }
+  const starts = [range.gte, ...bounds];
+  return starts.map((gte, i) => ({ gte, lt: bounds[i] ?? range.lt }));
+};

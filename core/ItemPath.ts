@@ -1,0 +1,142 @@
+/**
+ * ItemPath — the key of a data item: a normalised, relative POSIX path.
+ *
+ * Keys sort in byte order of their UTF-8 encoding, which is the order LevelDB iterates in, so the
+ * host's sorted listing and the store's catalogue can be merge-joined.
+ *
+ * @example
+ * import * as ItemPath from "./ItemPath.ts";
+ * ItemPath.parse("docs/a.txt");      // Right("docs/a.txt")
+ * ItemPath.parse("../etc/passwd");   // Left({ _tag: "PathEscapesRoot", ... })
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import { absurd } from "./Absurd.ts";
+
+/** A validated item key. @category models */
+export interface ItemPathBrand {
+  readonly ItemPath: unique symbol;
+}
+export type ItemPath = t.Branded<string, ItemPathBrand>;
+
+/** Why a raw path was refused. @category errors */
+export type PathError =
+  | { readonly _tag: "PathIsEmpty"; readonly raw: string }
+  | { readonly _tag: "PathIsAbsolute"; readonly raw: string }
+  | { readonly _tag: "PathHasNul"; readonly raw: string }
+  | { readonly _tag: "PathEscapesRoot"; readonly raw: string }
+  | { readonly _tag: "PathHasEmptySegment"; readonly raw: string }
+  | { readonly _tag: "PathHasDotSegment"; readonly raw: string }
+  | { readonly _tag: "PathNotUnicode"; readonly raw: string }
+  | { readonly _tag: "PathTooLong"; readonly raw: string };
+
+/** Longest key accepted, in UTF-16 code units (at most 4 UTF-8 bytes each is well inside PATH_MAX). */
+export const maxLength = 4096;
+/** Longest single segment (NAME_MAX is 255 bytes on Linux). */
+export const maxSegmentLength = 255;
+
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const refuse = (tag: PathError["_tag"], raw: string): E.Either<PathError, ItemPath> =>
+  E.left({ _tag: tag, raw });
+
+/**
+ * Validates a key in its strict form: no leading `/`, no empty, `.` or `..` segments, no NUL.
+ *
+ * @example
+ * parse("a/b")   // Right("a/b")
+ * parse("a//b")  // Left({ _tag: "PathHasEmptySegment", raw: "a//b" })
+ * @category constructors
+ */
+export const parse = (raw: string): E.Either<PathError, ItemPath> => {
+  if (raw.length === 0) return refuse("PathIsEmpty", raw);
+  if (raw.includes("\u0000")) return refuse("PathHasNul", raw);
+  if (raw.startsWith("/")) return refuse("PathIsAbsolute", raw);
+  if (raw.length > maxLength) return refuse("PathTooLong", raw);
+  if (loneSurrogate.test(raw)) return refuse("PathNotUnicode", raw);
+  for (const segment of raw.split("/")) {
+    if (segment === "..") return refuse("PathEscapesRoot", raw);
+    if (segment === ".") return refuse("PathHasDotSegment", raw);
+    if (segment.length === 0) return refuse("PathHasEmptySegment", raw);
+    if (segment.length > maxSegmentLength) return refuse("PathTooLong", raw);
+  }
+  return E.right(raw as ItemPath);
+};
+
+/**
+ * Normalises a relative path as a host might spell it (`./a//b/`, `a/./b`) into a key; `..`,
+ * absolute paths and NUL stay refused. `normalise` is idempotent and its result never escapes the root.
+ *
+ * @example
+ * normalise("./a//b/")  // Right("a/b")
+ * normalise("a/../b")   // Left({ _tag: "PathEscapesRoot", raw: "a/../b" })
+ * @category constructors
+ */
+export const normalise = (raw: string): E.Either<PathError, ItemPath> => {
+  if (raw.includes("\u0000")) return refuse("PathHasNul", raw);
+  if (raw.startsWith("/")) return refuse("PathIsAbsolute", raw);
+  const segments = raw.split("/").filter((s) => s.length > 0 && s !== ".");
+  if (segments.includes("..")) return refuse("PathEscapesRoot", raw);
+  if (segments.length === 0) return refuse("PathIsEmpty", raw);
+  return parse(segments.join("/"));
+};
+
+/** The readable reason for a refused path. @category errors */
+export const describe = (error: PathError): string => {
+  const what = JSON.stringify(error.raw.length > 80 ? error.raw.slice(0, 80) + "…" : error.raw);
+  switch (error._tag) {
+    case "PathIsEmpty": return `path ${what} is empty`;
+    case "PathIsAbsolute": return `path ${what} is absolute; item paths are relative to the source root`;
+    case "PathHasNul": return `path ${what} contains a NUL character`;
+    case "PathEscapesRoot": return `path ${what} has a '..' segment and would escape the source root`;
+    case "PathHasEmptySegment": return `path ${what} has an empty segment`;
+    case "PathHasDotSegment": return `path ${what} has a '.' segment`;
+    case "PathNotUnicode": return `path ${what} is not valid Unicode`;
+    case "PathTooLong": return `path ${what} is too long`;
+    default: return absurd(error);
+  }
+};
+
+/** io-ts codec: a string that is a valid key. @category codecs */
+export const ItemPath = new t.Type<ItemPath, string, unknown>(
+  "ItemPath",
+  (u): u is ItemPath => typeof u === "string" && E.isRight(parse(u)),
+  (u, c) =>
+    typeof u !== "string"
+      ? t.failure(u, c, "item path must be a string")
+      : E.match((e: PathError) => t.failure<ItemPath>(u, c, describe(e)), (p: ItemPath) => t.success(p))(parse(u)),
+  (p) => p,
+);
+
+const sortUnit = (c: number): number => (c >= 0xe000 ? c - 0x800 : c >= 0xd800 ? c + 0x2000 : c);
+
+/**
+ * Compares two strings in byte order of their UTF-8 encodings (= code point order), without encoding them.
+ *
+ * @example
+ * compare("a/b", "a.b") > 0   // true: '/' (0x2f) sorts after '.' (0x2e)
+ * @category ordering
+ */
+export const compare = (a: string, b: string): -1 | 0 | 1 => {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return sortUnit(x) < sortUnit(y) ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+};
+
+/** The parent directory's key, or `undefined` for a top-level item. @category destructors */
+export const parent = (p: ItemPath): ItemPath | undefined => {
+  const i = p.lastIndexOf("/");
+  return i < 0 ? undefined : (p.slice(0, i) as ItemPath);
+};
+
+/** Joins a validated directory key and a validated relative key. @category combinators */
+export const join = (dir: ItemPath, rest: ItemPath): ItemPath => `${dir}/${rest}` as ItemPath;
+
+/** True when `p` lies strictly inside directory `dir`. @category guards */
+export const isInside = (p: string, dir: string): boolean => p.length > dir.length + 1 && p.startsWith(dir + "/");

@@ -1,0 +1,117 @@
+/**
+ * Manifest — a file version as an ordered list of chunk references, and the maths of sending one.
+ *
+ * `diff` says which chunks of a target version the other side lacks; `assemble` rebuilds the
+ * target's bytes from the chunks the receiver has plus the ones it was sent.
+ *
+ * @example
+ * import * as Manifest from "./Manifest.ts";
+ * const { manifest, chunks } = Manifest.build(bytes, params, sha256);
+ * const lacking = Manifest.diff(manifest, (d) => storeHas(d));
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import * as Chunking from "./Chunking.ts";
+import * as Digest from "./Digest.ts";
+
+/** A reference to an immutable chunk: its digest and its size in bytes. @category models */
+export const ChunkRef = t.type({ digest: Digest.Digest, size: t.number });
+export type ChunkRef = t.TypeOf<typeof ChunkRef>;
+
+/** A file version: its chunks in order. @category models */
+export const Manifest = t.readonlyArray(ChunkRef);
+export type Manifest = t.TypeOf<typeof Manifest>;
+
+/** A chunk's bytes, addressed by digest. @category models */
+export interface ChunkBytes {
+  readonly digest: Digest.Digest;
+  readonly bytes: Uint8Array;
+}
+
+/** A manifest together with the bytes of each distinct chunk in it. @category models */
+export interface Chunked {
+  readonly manifest: Manifest;
+  readonly chunks: ReadonlyMap<Digest.Digest, Uint8Array>;
+}
+
+/**
+ * Chunks `bytes` and hashes every chunk.
+ *
+ * @category constructors
+ */
+export const build = (bytes: Uint8Array, params: Chunking.ChunkingParams, hash: Digest.HashFunction): Chunked => {
+  const manifest: Array<ChunkRef> = [];
+  const chunks = new Map<Digest.Digest, Uint8Array>();
+  for (const piece of Chunking.split(bytes, params)) {
+    const digest = Digest.of(hash, piece);
+    manifest.push({ digest, size: piece.length });
+    if (!chunks.has(digest)) chunks.set(digest, piece);
+  }
+  return { manifest, chunks };
+};
+
+/** Total size of the version described. @category folding */
+export const size = (manifest: Manifest): number => manifest.reduce((n, c) => n + c.size, 0);
+
+/**
+ * The digest of a whole version, computed from its chunk digests (so it costs no re-read of the data).
+ *
+ * @category folding
+ */
+export const contentDigest = (manifest: Manifest, hash: Digest.HashFunction): Digest.Digest =>
+  Digest.ofText(hash, manifest.map((c) => `${c.digest}:${c.size}`).join(","));
+
+/**
+ * The distinct chunks of `target` that the other side lacks, in first-use order.
+ *
+ * @example
+ * diff(newManifest, (d) => oldDigests.has(d))   // only the chunks around the edit
+ * @category diffing
+ */
+export const diff = (target: Manifest, has: (digest: Digest.Digest) => boolean): ReadonlyArray<ChunkRef> => {
+  const seen = new Set<string>();
+  const out: Array<ChunkRef> = [];
+  for (const c of target) {
+    if (seen.has(c.digest) || has(c.digest)) continue;
+    seen.add(c.digest);
+    out.push(c);
+  }
+  return out;
+};
+
+/** The digests of a manifest, as a set. @category folding */
+export const digests = (manifest: Manifest): ReadonlySet<string> => new Set(manifest.map((c) => c.digest));
+
+/** A manifest named a chunk that could not be found, or found with the wrong size. @category errors */
+export interface ChunkMissing {
+  readonly _tag: "ChunkMissing";
+  readonly digest: Digest.Digest;
+}
+
+/**
+ * Rebuilds a version's bytes from a chunk lookup.
+ *
+ * @example
+ * assemble(manifest, (d) => have.get(d) ?? sent.get(d))   // Right(bytes)
+ * @category diffing
+ */
+export const assemble = (
+  manifest: Manifest,
+  lookup: (digest: Digest.Digest) => Uint8Array | undefined,
+): E.Either<ChunkMissing, Uint8Array> => {
+  const out = new Uint8Array(size(manifest));
+  let offset = 0;
+  for (const c of manifest) {
+    const bytes = lookup(c.digest);
+    if (bytes === undefined || bytes.length !== c.size) return E.left({ _tag: "ChunkMissing", digest: c.digest });
+    out.set(bytes, offset);
+    offset += c.size;
+  }
+  return E.right(out);
+};
+
+/** Two manifests name the same chunks in the same order. @category equivalence */
+export const equals = (a: Manifest, b: Manifest): boolean =>
+  a.length === b.length && a.every((c, i) => c.digest === b[i]!.digest && c.size === b[i]!.size);
