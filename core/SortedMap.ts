@@ -167,8 +167,8 @@ export function* entries<V>(m: SortedMap<V>, bounds: Bounds = {}): Generator<rea
         t = t.right;
       }
     }
-    const n = stack.pop()!;
-    if (!below(n.key, bounds)) return;
+    const n = stack.pop();
+    if (n === undefined || !below(n.key, bounds)) return;
     yield [n.key, n.value];
     t = n.right;
   }

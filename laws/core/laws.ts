@@ -1,0 +1,171 @@
+/**
+ * The core's laws as named predicates. Each returns true when the law holds for its inputs (or
+ * throws with a reason); the generators that feed them live in `../arbitraries.ts`, the runners in
+ * the `*.test.ts` files beside this one.
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as Catalogue from "../../core/Catalogue.ts";
+import * as Chunking from "../../core/Chunking.ts";
+import * as Envelope from "../../core/Envelope.ts";
+import * as Event from "../../core/Event.ts";
+import * as Fingerprint from "../../core/Fingerprint.ts";
+import * as History from "../../core/History.ts";
+import type { ItemMeta } from "../../core/ItemMeta.ts";
+import * as ItemPath from "../../core/ItemPath.ts";
+import * as Manifest from "../../core/Manifest.ts";
+import * as ResyncPlan from "../../core/ResyncPlan.ts";
+import * as SortedMap from "../../core/SortedMap.ts";
+import * as View from "../../core/View.ts";
+import { sha256 } from "../../adapters/Sha256.ts";
+
+const utf8 = new TextEncoder();
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+export const pathLaws = {
+  /** A normalised path normalises to itself and is valid in strict form. */
+  normaliseIsIdempotent: (raw: string): boolean => {
+    const once = ItemPath.normalise(raw);
+    return E.isLeft(once) || (sameJson(ItemPath.normalise(once.right), once) && sameJson(ItemPath.parse(once.right), once));
+  },
+  /** Whatever normalise accepts stays inside the root: relative, no `..`, `.` or empty segments, no NUL. */
+  neverEscapesRoot: (raw: string): boolean => {
+    const p = ItemPath.normalise(raw);
+    if (E.isLeft(p)) return true;
+    const segments = p.right.split("/");
+    return !p.right.startsWith("/") && !p.right.includes("\u0000") && segments.every((s) => s !== ".." && s !== "." && s !== "");
+  },
+  /** Key order is the byte order of the UTF-8 encodings. */
+  orderIsUtf8ByteOrder: (a: string, b: string): boolean => {
+    const x = utf8.encode(a);
+    const y = utf8.encode(b);
+    let c = 0;
+    for (let i = 0; i < Math.min(x.length, y.length) && c === 0; i++) c = Math.sign(x[i]! - y[i]!);
+    if (c === 0) c = Math.sign(x.length - y.length);
+    return ItemPath.compare(a, b) === c;
+  },
+};
+
+export const codecLaws = {
+  /** Encoding an event to bytes and decoding it gives the same event. */
+  roundTrips: (e: Event.Event): boolean => {
+    const decoded = E.flatMap(Event.decode)(Envelope.decode(Envelope.encode(e)));
+    return E.isRight(decoded) && sameJson(Envelope.encode(decoded.right), Envelope.encode(e)) && Event.Event.is(decoded.right);
+  },
+  /** Decoding any value never throws; a refusal is a readable line. */
+  junkNeverThrows: (u: unknown): boolean => {
+    const out = Event.decode(u);
+    return E.isRight(out) || (typeof out.left === "string" && out.left.length > 0);
+  },
+  /** Decoding any bytes as an envelope never throws. */
+  bytesNeverThrow: (bytes: Uint8Array): boolean => {
+    const out = Envelope.decode(bytes);
+    return E.isRight(out) || typeof out.left === "string";
+  },
+};
+
+export const chunkingLaws = {
+  /** The same bytes always cut at the same places, and the chunks cover the input exactly. */
+  isDeterministic: (bytes: Uint8Array, params: Chunking.ChunkingParams): boolean => {
+    const a = Chunking.cutPoints(bytes, params);
+    const b = Chunking.cutPoints(bytes.slice(), params);
+    const sizesOk = a.every((end, i) => {
+      const size = end - (a[i - 1] ?? 0);
+      return size <= params.max && (size >= params.min || i === a.length - 1);
+    });
+    return sameJson(a, b) && (a[a.length - 1] ?? 0) === bytes.length && sizesOk;
+  },
+  /** An edit at `at` keeps every cut before it and changes only a few chunks around it. */
+  localEditIsLocal: (bytes: Uint8Array, at: number, params: Chunking.ChunkingParams): boolean => {
+    const edited = bytes.slice();
+    edited[at] = (edited[at]! + 1) & 0xff;
+    const before = Chunking.cutPoints(bytes, params);
+    const after = Chunking.cutPoints(edited, params);
+    const keptBefore = before.filter((c) => c <= at).every((c) => after.includes(c));
+    const old = Manifest.digests(Manifest.build(bytes, params, sha256).manifest);
+    const fresh = Manifest.build(edited, params, sha256).manifest.filter((c) => !old.has(c.digest));
+    return keptBefore && fresh.length <= 4;
+  },
+};
+
+export const manifestLaws = {
+  /** Sending the chunks `diff` names and assembling with the receiver's old chunks rebuilds the target. */
+  diffThenApplyReproduces: (old: Uint8Array, target: Uint8Array, params: Chunking.ChunkingParams): boolean => {
+    const have = Manifest.build(old, params, sha256);
+    const want = Manifest.build(target, params, sha256);
+    const sent = new Map(Manifest.diff(want.manifest, (d) => have.chunks.has(d)).map((c) => [c.digest, want.chunks.get(c.digest)!]));
+    const rebuilt = Manifest.assemble(want.manifest, (d) => have.chunks.get(d) ?? sent.get(d));
+    const nothingExtra = [...sent.keys()].every((d) => !have.chunks.has(d));
+    return E.isRight(rebuilt) && sameJson([...rebuilt.right], [...target]) && nothingExtra;
+  },
+};
+
+const catalogueEntries = (c: Catalogue.Catalogue) => [c.head, [...SortedMap.entries(c.items)]];
+
+export const projectionLaws = {
+  /** Folding a log in two parts equals folding it at once. */
+  foldSplits: (events: ReadonlyArray<Event.Event>, cut: number): boolean => {
+    const a = events.slice(0, cut);
+    const b = events.slice(cut);
+    const fold = View.fold(Catalogue.view);
+    return sameJson(catalogueEntries(fold(events)), catalogueEntries(fold(b, fold(a))));
+  },
+  /** Replaying events that were already applied changes nothing. */
+  replayIsIdempotent: (events: ReadonlyArray<Event.Event>, cut: number): boolean => {
+    const fold = View.fold(Catalogue.view);
+    const once = fold(events);
+    return sameJson(catalogueEntries(fold(events.slice(0, cut), once)), catalogueEntries(once));
+  },
+  /** The tree as of `n` from the history equals the catalogue of the first `n` events. */
+  historyAsOfEqualsPrefixFold: (events: ReadonlyArray<Event.Event>, n: number): boolean => {
+    let catalogue = Catalogue.empty;
+    let history = History.empty;
+    for (const e of events) {
+      const updates = Catalogue.updatesFor(e, Catalogue.lookupIn(catalogue.items));
+      if (E.isLeft(updates)) throw new Error(Catalogue.describeError(updates.left));
+      history = History.record(history, e, updates.right);
+      catalogue = E.getOrElse((): Catalogue.Catalogue => catalogue)(Catalogue.apply(catalogue, e));
+    }
+    const seq = events[n - 1]?.seq ?? 0;
+    const prefix = View.fold(Catalogue.view)(events.slice(0, n));
+    const asOf = Array.from(History.treeAsOf(SortedMap.values(history.versions), seq), (v) => [v.path, v.meta]);
+    return sameJson(asOf, [...SortedMap.entries(prefix.items)].map(([p, e]) => [p, e.meta]));
+  },
+};
+
+export const fingerprintLaws = {
+  /** The fingerprint of a list equals the combination of the fingerprints of any split of it. */
+  combinesOverSplit: (items: ReadonlyArray<readonly [string, ItemMeta]>, cut: number): boolean => {
+    const whole = Fingerprint.ofItems(sha256, items);
+    const parts = Fingerprint.combine(Fingerprint.ofItems(sha256, items.slice(0, cut)), Fingerprint.ofItems(sha256, items.slice(cut)));
+    return Fingerprint.equals(whole, parts);
+  },
+  /** `split` covers its range exactly, with adjacent, non-empty, ordered sub-ranges. */
+  splitCoversRange: (keys: ReadonlyArray<string>, parts: number): boolean => {
+    const ranges = Fingerprint.split(Fingerprint.everything, keys, parts);
+    const adjacent = ranges.every((r, i) => i === 0 || ranges[i - 1]!.lt === r.gte);
+    const ordered = ranges.every((r) => r.lt === null || ItemPath.compare(r.gte, r.lt) < 0);
+    return ranges[0]!.gte === "" && ranges[ranges.length - 1]!.lt === null && adjacent && ordered &&
+      keys.every((k) => ranges.filter((r) => Fingerprint.contains(r, k)).length === 1);
+  },
+};
+
+export const planLaws = {
+  /** Carrying out the plan on the store's listing yields the host's listing; renames only move equal content. */
+  planReachesHost: (host: ReadonlyArray<ResyncPlan.Listed>, store: ReadonlyArray<ResyncPlan.Listed>): boolean => {
+    const hostMap = new Map(host.map((l) => [l.path as string, l.meta]));
+    const result = new Map(store.map((l) => [l.path as string, l.meta]));
+    for (const a of ResyncPlan.plan(host, store)) {
+      if (a._tag === "InSync") continue;
+      if (a._tag === "Delete") result.delete(a.path);
+      else if (a._tag === "Rename") {
+        if (result.get(a.from)?.digest !== hostMap.get(a.to)?.digest) return false;
+        result.delete(a.from);
+        result.set(a.to, hostMap.get(a.to)!);
+      } else result.set(a.path, hostMap.get(a.path)!);
+    }
+    const sorted = (m: Map<string, ItemMeta>) => [...m].sort((x, y) => ItemPath.compare(x[0], y[0]));
+    return sameJson(sorted(result), sorted(hostMap));
+  },
+};

@@ -1,0 +1,34 @@
+import fc from "fast-check";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as E from "fp-ts/lib/Either.js";
+import * as ItemPath from "../../core/ItemPath.ts";
+import { rawPath } from "../arbitraries.ts";
+import { check } from "../property.ts";
+import { pathLaws } from "./laws.ts";
+
+test("normalise is idempotent", () => check(fc.property(rawPath, pathLaws.normaliseIsIdempotent), 500));
+test("normalise never escapes the root", () => check(fc.property(rawPath, pathLaws.neverEscapesRoot), 500));
+test("key order is UTF-8 byte order", () => check(fc.property(fc.string({ unit: "binary" }), fc.string({ unit: "binary" }), pathLaws.orderIsUtf8ByteOrder), 500));
+
+test("hostile paths are refused with a typed reason", () => {
+  const cases: ReadonlyArray<readonly [string, ItemPath.PathError["_tag"]]> = [
+    ["", "PathIsEmpty"],
+    ["/etc/passwd", "PathIsAbsolute"],
+    ["a/../../b", "PathEscapesRoot"],
+    ["..", "PathEscapesRoot"],
+    ["a\u0000b", "PathHasNul"],
+    ["a//b", "PathHasEmptySegment"],
+    ["a/./b", "PathHasDotSegment"],
+    ["bad\ud800", "PathNotUnicode"],
+    ["x".repeat(300), "PathTooLong"],
+  ];
+  for (const [raw, tag] of cases) {
+    const out = ItemPath.parse(raw);
+    assert.ok(E.isLeft(out) && out.left._tag === tag, `${JSON.stringify(raw)} → ${JSON.stringify(out)}`);
+  }
+  assert.equal(ItemPath.normalise("./a//b/"), E.right("a/b"));
+  assert.ok(E.isLeft(ItemPath.normalise("a/../b")));
+});
+
+test.run();
