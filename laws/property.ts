@@ -25,6 +25,9 @@ export const check = <Ts extends [unknown, ...unknown[]]>(
   const path = env("TIDEMARK_LAW_PATH");
   const params: fc.Parameters<Ts> = {
     numRuns: Math.max(runs, Number(env("TIDEMARK_LAW_RUNS") ?? 0)),
+    // A law may take at most two minutes, shrinking included, so a failure can never hang the suite.
+    interruptAfterTimeLimit: 120_000,
+    markInterruptAsFailure: true,
     ...(seed === undefined ? {} : { seed: Number(seed) }),
     ...(path === undefined ? {} : { path }),
   };

@@ -1,6 +1,6 @@
 /**
- * The test command: type-check, run every law and test under Node with uvu, run the core laws again
- * under Deno, and end with one plain line `N passed, N failed` counted over both runtimes.
+ * The test command: type-check, run every law and test under Node with uvu, run the core laws and
+ * the store compliance suite again under Deno, and end with one plain line `N passed, N failed` counted over both runtimes.
  * Exits non-zero on any failure.
  *
  * Plain JavaScript, so the runner itself needs no TypeScript loader.
@@ -15,7 +15,8 @@ import process from "node:process";
 /** Runs a command, echoing its output; resolves to its exit code and output. */
 const sh = (cmd, args, env = {}) =>
   new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    // No step may run past ten minutes: a hung runtime fails the run instead of stalling CI.
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env }, timeout: 600_000, killSignal: "SIGKILL" });
     let output = "";
     const tee = (chunk, to) => {
       output += chunk.toString("utf8");
@@ -57,9 +58,12 @@ const main = async () => {
 
   if (!process.argv.includes("--node-only")) {
     console.log("# Deno: the core laws again");
-    const deno = totals(await sh(bin("deno"), ["run", "--quiet", "--allow-read", "--allow-env", "laws/core/all.ts"], { NO_COLOR: "1" }));
-    passed += deno.passed;
-    failed += deno.failed;
+    const core = totals(await sh(bin("deno"), ["run", "--quiet", "--allow-read", "--allow-env", "laws/core/all.ts"], { NO_COLOR: "1" }));
+    console.log("# Deno: the store compliance suite (classic-level through FFI, memory-level)");
+    const storeFlags = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys"];
+    const store = totals(await sh(bin("deno"), ["run", "--quiet", ...storeFlags, "laws/store/all.ts"], { NO_COLOR: "1" }));
+    passed += core.passed + store.passed;
+    failed += core.failed + store.failed;
   }
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;

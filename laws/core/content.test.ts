@@ -1,7 +1,9 @@
 import fc from "fast-check";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { sha256 } from "../../adapters/Sha256.ts";
 import * as Chunking from "../../core/Chunking.ts";
+import * as Manifest from "../../core/Manifest.ts";
 import { check } from "../property.ts";
 import { chunkingLaws, manifestLaws } from "./laws.ts";
 
@@ -18,9 +20,28 @@ test("manifest diff then apply reproduces the target", () =>
     return manifestLaws.diffThenApplyReproduces(old, target, params) && manifestLaws.diffThenApplyReproduces(target, old, params);
   })));
 
+/** Deterministic high-entropy bytes (an LCG's top byte). */
+const noise = (length: number, seed: number): Uint8Array => {
+  let x = seed;
+  return new Uint8Array(length).map(() => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24));
+};
+
+test("on random data a one-byte edit changes about one or two chunks", () => {
+  const bytes = noise(256 * 1024, 7);
+  let fresh = 0;
+  const edits = 200;
+  for (let i = 0; i < edits; i++) {
+    const edited = bytes.slice();
+    const at = (i * 7919 * 31) % bytes.length;
+    edited[at] = (edited[at]! + 1) & 0xff;
+    const old = Manifest.digests(Manifest.build(bytes, params, sha256).manifest);
+    fresh += Manifest.build(edited, params, sha256).manifest.filter((c) => !old.has(c.digest)).length;
+  }
+  assert.ok(fresh / edits <= 2.5, `${fresh / edits} new chunks per edit`);
+});
+
 test("default chunk sizes average near 32 KiB", () => {
-  let x = 1;
-  const bytes = new Uint8Array(8 * 1024 * 1024).map(() => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24));
+  const bytes = noise(8 * 1024 * 1024, 1);
   const cuts = Chunking.cutPoints(bytes, Chunking.defaultParams);
   const avg = bytes.length / cuts.length;
   assert.ok(avg > 20 * 1024 && avg < 48 * 1024, `average ${avg}`);

@@ -76,16 +76,18 @@ export const chunkingLaws = {
     });
     return sameJson(a, b) && (a[a.length - 1] ?? 0) === bytes.length && sizesOk;
   },
-  /** An edit at `at` keeps every cut before it and changes only a few chunks around it. */
+  /**
+   * An edit at `at` changes only the chunks around it: every chunk that ends at or before the edit,
+   * and every chunk after the first cut point the two versions share past the edit, is unchanged.
+   */
   localEditIsLocal: (bytes: Uint8Array, at: number, params: Chunking.ChunkingParams): boolean => {
     const edited = bytes.slice();
     edited[at] = (edited[at]! + 1) & 0xff;
     const before = Chunking.cutPoints(bytes, params);
     const after = Chunking.cutPoints(edited, params);
-    const keptBefore = before.filter((c) => c <= at).every((c) => after.includes(c));
-    const old = Manifest.digests(Manifest.build(bytes, params, sha256).manifest);
-    const fresh = Manifest.build(edited, params, sha256).manifest.filter((c) => !old.has(c.digest));
-    return keptBefore && fresh.length <= 4;
+    const resync = before.find((c) => c > at && after.includes(c)) ?? bytes.length;
+    const outside = (cuts: ReadonlyArray<number>) => cuts.filter((c) => c <= at || c > resync);
+    return sameJson(outside(before), outside(after)) && after.includes(resync);
   },
 };
 

@@ -1,0 +1,169 @@
+/**
+ * The store's compliance suite: one set of tests every database behind the store must pass
+ * (abstract-level style). `run(name, open)` registers them with uvu for one implementation.
+ *
+ * @module
+ */
+import fc from "fast-check";
+import * as E from "fp-ts/lib/Either.js";
+import { mkdtemp, readFile, readdir, rm, lstat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { sha256 } from "../../adapters/Sha256.ts";
+import * as Catalogue from "../../core/Catalogue.ts";
+import type { Digest } from "../../core/Digest.ts";
+import * as Event from "../../core/Event.ts";
+import type { ItemPath } from "../../core/ItemPath.ts";
+import * as SortedMap from "../../core/SortedMap.ts";
+import * as View from "../../core/View.ts";
+import type { Database } from "../../store/Database.ts";
+import * as Restore from "../../store/Restore.ts";
+import * as Store from "../../store/Store.ts";
+import { check } from "../property.ts";
+import * as Model from "../core/model.ts";
+import { validLog } from "../core/scenarios.ts";
+
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+let sourceCounter = 0;
+/** A fresh source id, so property runs share one database without meeting. */
+const freshSource = (): string => `s${++sourceCounter}`;
+const renumber = (log: ReadonlyArray<Event.Event>, source: string): Array<Event.Event> =>
+  log.map((e) => ({ ...e, source }) as Event.Event);
+
+const appendOk = async (store: Store.Store, source: string, events: ReadonlyArray<Event.Event>): Promise<Store.Appended> => {
+  const out = await store.append(source, events);
+  if (E.isLeft(out)) throw new Error(`append refused: ${JSON.stringify(out.left)}`);
+  return out.right;
+};
+
+const dump = async (store: Store.Store, source: string) => {
+  const items: Array<readonly [string, Catalogue.Entry]> = [];
+  for await (const pair of store.catalogue(source)) items.push(pair);
+  return items;
+};
+
+const fileAt = (path: ItemPath, text: string, seq: number, base: Event.ItemCreated["base"] = null): Event.Event => {
+  const local = Model.localItem(path, { text, mtimeMs: 1000 });
+  const chunks = [...local.chunks].map(([digest, bytes]) => ({ digest: digest as Digest, bytes }));
+  return Event.stamp({ source: Model.source, seq, at: seq }, { _tag: "ItemCreated", path, meta: local.meta, manifest: local.manifest, chunks, base, origin: "live" });
+};
+
+/** Registers the suite for one database. */
+export const run = (name: string, openDb: (dir: string) => Promise<Database>): void => {
+  const test = suite(`store on ${name}`);
+  let dir = "";
+  let store: Store.Store;
+  test.before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tidemark-store-"));
+    const db = await openDb(join(dir, "db"));
+    store = Store.make(db, { hash: sha256 });
+  });
+  test.after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("live projections equal a rebuild from the log after any appends", () =>
+    check(fc.asyncProperty(validLog, fc.nat(), async (log, cut) => {
+      const source = freshSource();
+      const events = renumber(log, source);
+      const at = cut % (events.length + 1);
+      await appendOk(store, source, events.slice(0, at));
+      await appendOk(store, source, events.slice(at));
+      const rebuilt = await store.replay(source);
+      const live = await dump(store, source);
+      const head = await store.head(source);
+      return sameJson(live, [...SortedMap.entries(rebuilt.catalogue.items)]) && sameJson(head, rebuilt.head);
+    }), 25));
+
+  test("the tree as of n equals folding the first n events", () =>
+    check(fc.asyncProperty(validLog, fc.nat(), async (log, cut) => {
+      const source = freshSource();
+      const events = renumber(log, source);
+      await appendOk(store, source, events);
+      const n = cut % (events.length + 1);
+      const expected = [...SortedMap.entries(View.fold(Catalogue.view)(events.slice(0, n)).items)].map(([p, e]) => [p, e.meta]);
+      const actual: Array<unknown> = [];
+      for await (const v of store.treeAsOf(source, n)) actual.push([v.path, v.meta]);
+      return sameJson(actual, expected);
+    }), 25));
+
+  test("replayed sequence numbers are idempotent", async () => {
+    const source = freshSource();
+    const events = renumber([fileAt("a" as ItemPath, "one", 1), fileAt("b" as ItemPath, "two", 2)], source);
+    await appendOk(store, source, events);
+    const again = await appendOk(store, source, events);
+    assert.is(again.applied, 0);
+    assert.is(again.replayed, 2);
+    assert.is((await store.head(source))?.seq, 2);
+  });
+
+  test("restore of the latest tree reproduces exactly the appended files", async () => {
+    const source = freshSource();
+    const texts: Record<string, string> = { "a.txt": "alpha", "d/b.txt": "beta ".repeat(500), "d/e/c.txt": "", "é.txt": "unicode" };
+    const events = renumber(Object.entries(texts).map(([p, t], i) => fileAt(p as ItemPath, t, i + 1)), source);
+    await appendOk(store, source, events);
+    const target = join(dir, `restore-${source}`);
+    const out = await Restore.restore(store, source, { seq: events.length }, target);
+    assert.ok(E.isRight(out), JSON.stringify(out));
+    for (const [p, t] of Object.entries(texts)) assert.is(await readFile(join(target, p), "utf8"), t, p);
+    const st = await lstat(join(target, "a.txt"));
+    assert.is(st.mtimeMs, 1000);
+    assert.equal((await readdir(target)).sort(), ["a.txt", "d", "é.txt"]);
+  });
+
+  test("bad input is refused with a typed error and nothing is written", async () => {
+    const source = freshSource();
+    await appendOk(store, source, renumber([fileAt("a" as ItemPath, "one", 1)], source));
+    const before = await dump(store, source);
+    const statsBefore = await store.stats();
+    const corrupt = fileAt("b" as ItemPath, "corrupt", 2) as Event.ItemCreated;
+    const cases: ReadonlyArray<readonly [string, ReadonlyArray<unknown>]> = [
+      ["SequenceGap", renumber([fileAt("b" as ItemPath, "x", 3)], source)],
+      ["WrongSource", [fileAt("b" as ItemPath, "x", 2)]],
+      ["InvalidEvent", [{ _tag: "ItemDeleted", source, seq: 2, at: 1, path: "../../etc/passwd", base: null, origin: "live" }]],
+      ["InvalidEvent", [{ hello: "world" }]],
+      ["StaleBase", renumber([fileAt("a" as ItemPath, "again", 2)], source)],
+      ["ChunkMissing", renumber([{ ...fileAt("b" as ItemPath, "not sent", 2), chunks: [] } as Event.Event], source)],
+      ["ChunkCorrupt", renumber([{ ...corrupt, chunks: [{ digest: corrupt.manifest[0]!.digest, bytes: new Uint8Array([1]) }] }], source)],
+      ["EventTooLarge", renumber([{ ...corrupt, meta: { ...corrupt.meta, linkTarget: "x".repeat(17 * 1024 * 1024) } }], source)],
+      ["SequenceGap", renumber([fileAt("b" as ItemPath, "ok", 2), fileAt("c" as ItemPath, "gap", 4)], source)],
+    ];
+    for (const [tag, events] of cases) {
+      const out = await store.append(source, events);
+      assert.ok(E.isLeft(out) && out.left._tag === tag, `${tag}: ${JSON.stringify(out).slice(0, 300)}`);
+    }
+    assert.equal(await dump(store, source), before);
+    assert.equal(await store.stats(), statsBefore);
+    assert.is((await store.head(source))?.seq, 1);
+  });
+
+  test("chunks are stored once across files and sources", async () => {
+    const text = "shared content ".repeat(200);
+    const a = freshSource();
+    const b = freshSource();
+    await appendOk(store, a, renumber([fileAt("x" as ItemPath, text, 1)], a));
+    const mid = await store.stats();
+    await appendOk(store, a, renumber([fileAt("y" as ItemPath, text, 2)], a));
+    await appendOk(store, b, renumber([fileAt("z" as ItemPath, text, 1)], b));
+    const after = await store.stats();
+    assert.is(after.chunks, mid.chunks);
+    assert.is(after.chunkBytes, mid.chunkBytes);
+  });
+
+  test("appends to different sources run concurrently and each stays ordered", async () => {
+    const sources = [freshSource(), freshSource(), freshSource()];
+    await Promise.all(sources.map(async (s) => {
+      for (let i = 1; i <= 20; i++) await appendOk(store, s, renumber([fileAt(`f${i}` as ItemPath, `v${i}`, i)], s));
+    }));
+    for (const s of sources) {
+      const seqs: Array<number> = [];
+      for await (const e of store.log(s)) seqs.push(e.seq);
+      assert.equal(seqs, Array.from({ length: 20 }, (_, i) => i + 1));
+    }
+  });
+
+  test.run();
+};

@@ -1,0 +1,186 @@
+/**
+ * Store — the remote store: one event-sourced log per source plus its projections, on any database
+ * that fits the `Database` port (classic-level by default). Appends to one source are serialised;
+ * different sources proceed in parallel. An append resolves only once its batch is durable.
+ *
+ * @example
+ * import * as Store from "./Store.ts";
+ * const store = await Store.openClassic("/var/lib/tidemark", { hash: sha256 });
+ * await store.append("src", events);                 // Right({ head, applied, replayed })
+ * for await (const v of store.treeAsOf("src", 42)) console.log(v.path);
+ *
+ * @module
+ */
+import { ClassicLevel } from "classic-level";
+import * as E from "fp-ts/lib/Either.js";
+import * as Catalogue from "../core/Catalogue.ts";
+import type * as Digest from "../core/Digest.ts";
+import * as Envelope from "../core/Envelope.ts";
+import * as Event from "../core/Event.ts";
+import * as Fingerprint from "../core/Fingerprint.ts";
+import * as History from "../core/History.ts";
+import * as Manifest from "../core/Manifest.ts";
+import type { KnownItem } from "../core/ItemMeta.ts";
+import type { ItemPath } from "../core/ItemPath.ts";
+import * as SourceHead from "../core/SourceHead.ts";
+import * as Append from "./Append.ts";
+import { type Database, entries, parseJson } from "./Database.ts";
+import * as Keys from "./Keys.ts";
+import type { StoreError } from "./StoreError.ts";
+
+/** Options for opening a store. */
+export interface Options {
+  readonly hash: Digest.HashFunction;
+  /** Largest event, without chunk bytes, once encoded (default 16 MiB). */
+  readonly maxEventBytes?: number;
+  /** Sync every append to disk before acknowledging it (default true). */
+  readonly sync?: boolean;
+}
+
+/** What an accepted append did. */
+export interface Appended {
+  readonly head: SourceHead.SourceHead;
+  readonly applied: number;
+  readonly replayed: number;
+}
+
+/** A page of catalogue metadata and where the next page starts (`null` at the end). */
+export interface MetadataPage {
+  readonly entries: ReadonlyArray<readonly [ItemPath, KnownItem]>;
+  readonly next: string | null;
+}
+
+export type Store = ReturnType<typeof make>;
+
+/**
+ * A store on an opened database.
+ *
+ * @category constructors
+ */
+export const make = (db: Database, options: Options) => {
+  const limits = { maxEventBytes: options.maxEventBytes ?? 16 * 1024 * 1024 };
+  const queues = new Map<string, Promise<unknown>>();
+  const serialised = <A>(source: string, task: () => Promise<A>): Promise<A> => {
+    const run = (queues.get(source) ?? Promise.resolve()).then(task, task);
+    queues.set(source, run.catch(() => undefined));
+    return run;
+  };
+
+  const append = (source: string, events: ReadonlyArray<unknown>): Promise<E.Either<StoreError, Appended>> =>
+    serialised(source, async () => {
+      const planned = await Append.plan(db, options.hash, limits, source, events);
+      if (E.isLeft(planned)) return planned;
+      const { operations, head, applied, replayed } = planned.right;
+      if (operations.length > 0) await db.batch(operations, { sync: options.sync ?? true });
+      return E.right({ head, applied, replayed });
+    });
+
+  const head = (source: string): Promise<SourceHead.SourceHead | undefined> => Append.readHead(db, source);
+
+  async function* sources(): AsyncGenerator<readonly [string, SourceHead.SourceHead]> {
+    for await (const [k, v] of entries(db, Keys.headRange)) yield [Keys.sourceOfHeadKey(k), parseJson<SourceHead.SourceHead>(v)];
+  }
+
+  const catalogueBounds = (source: string, range: Fingerprint.KeyRange) => ({
+    gte: Keys.catalogue(source, range.gte),
+    lt: range.lt === null ? Keys.catalogueRange(source).lt : Keys.catalogue(source, range.lt),
+  });
+
+  async function* catalogue(source: string, range: Fingerprint.KeyRange = Fingerprint.everything): AsyncGenerator<readonly [ItemPath, Catalogue.Entry]> {
+    for await (const [k, v] of entries(db, catalogueBounds(source, range))) yield [Keys.pathOfCatalogueKey(source, k) as ItemPath, parseJson<Catalogue.Entry>(v)];
+  }
+
+  /** Up to `limit` entries of a range, for resync. */
+  const metadata = async (source: string, range: Fingerprint.KeyRange, limit = 1000): Promise<MetadataPage> => {
+    const out: Array<readonly [ItemPath, KnownItem]> = [];
+    for await (const [path, entry] of catalogue(source, range)) {
+      if (out.length === limit) return { entries: out, next: path };
+      out.push([path, Catalogue.knownItem(entry)]);
+    }
+    return { entries: out, next: null };
+  };
+
+  /** The fingerprint of a range of the catalogue. */
+  const fingerprint = async (source: string, range: Fingerprint.KeyRange): Promise<Fingerprint.Fingerprint> => {
+    let fp = Fingerprint.empty;
+    for await (const [path, entry] of catalogue(source, range)) fp = Fingerprint.combine(fp, Fingerprint.ofItem(options.hash, path, entry.meta));
+    return fp;
+  };
+
+  /** Every version of one item, oldest first. */
+  const history = async (source: string, path: ItemPath): Promise<ReadonlyArray<History.Version>> => {
+    const out: Array<History.Version> = [];
+    for await (const [, v] of entries(db, Keys.versionsOfPath(source, path))) out.push(parseJson<History.Version>(v));
+    return out;
+  };
+
+  /** The items present after event `seq`, in key order; streams one item's versions at a time. */
+  async function* treeAsOf(source: string, seq: number): AsyncGenerator<History.Version> {
+    let group: Array<History.Version> = [];
+    for await (const [, bytes] of entries(db, Keys.versionRange(source))) {
+      const v = parseJson<History.Version>(bytes);
+      if (group.length > 0 && group[0]!.path !== v.path) {
+        yield* History.treeAsOf(group, seq);
+        group = [];
+      }
+      group.push(v);
+    }
+    yield* History.treeAsOf(group, seq);
+  }
+
+  /** The log of a source, in order (events without chunk bytes). */
+  async function* log(source: string, fromSeq = 1): AsyncGenerator<Event.Event> {
+    for await (const [, bytes] of entries(db, { gte: Keys.log(source, fromSeq), lt: Keys.logRange(source).lt })) {
+      const e = E.flatMap(Event.decode)(Envelope.decode(bytes));
+      if (E.isLeft(e)) throw new Error(`the log of ${source} is damaged: ${e.left}`);
+      yield e.right;
+    }
+  }
+
+  /** The last sequence number at or before a time (0 when none). */
+  const seqAt = async (source: string, at: number): Promise<number> => {
+    let seq = 0;
+    for await (const e of log(source)) {
+      if (e.at > at) break;
+      seq = e.seq;
+    }
+    return seq;
+  };
+
+  const chunk = (digest: string): Promise<Uint8Array | undefined> => db.get(Keys.chunk(digest));
+
+  const stats = (): Promise<Append.Stats> => Append.readStats(db);
+
+  /** The projections recomputed from the log alone, with the core's views. */
+  const replay = async (source: string) => {
+    let cat = Catalogue.empty;
+    let hist = History.empty;
+    let head = SourceHead.empty;
+    for await (const e of log(source)) {
+      const updates = Catalogue.updatesFor(e, Catalogue.lookupIn(cat.items));
+      if (E.isLeft(updates)) throw new Error(`the log of ${source} does not replay: ${Catalogue.describeError(updates.left)}`);
+      hist = History.record(hist, e, updates.right);
+      cat = Catalogue.view.evolve(cat, e);
+      head = SourceHead.view.evolve(head, e);
+    }
+    return { catalogue: cat, history: hist, head };
+  };
+
+  const close = (): Promise<void> => db.close();
+
+  /** The content digest of a manifest, with the store's hash. */
+  const contentDigest = (manifest: Manifest.Manifest) => Manifest.contentDigest(manifest, options.hash);
+
+  return { append, head, sources, catalogue, metadata, fingerprint, history, treeAsOf, log, seqAt, chunk, stats, replay, close, contentDigest, db };
+};
+
+/**
+ * Opens (creating if needed) a LevelDB store on disk.
+ *
+ * @category constructors
+ */
+export const openClassic = async (location: string, options: Options): Promise<Store> => {
+  const db = new ClassicLevel<string, Uint8Array>(location, { keyEncoding: "utf8", valueEncoding: "view" });
+  await db.open();
+  return make(db as unknown as Database, options);
+};
