@@ -68,11 +68,11 @@ const entryOf = (e: Event.Event, meta: ItemMeta.ItemMeta, manifest: Manifest.Man
 export interface Lookup {
   /** The current entry of a path. */
   readonly entry: (path: ItemPath) => Entry | undefined;
-  /** Every entry strictly inside a directory, in key order. */
+  /** Every entry strictly inside a directory, in key order (asked only for paths that are directories). */
   readonly subtree: (dir: ItemPath) => Iterable<readonly [ItemPath, Entry]>;
 }
 
-/** What a lookup must be able to answer for an event: the paths it reads, and the directories whose subtrees it reads. @category projections */
+/** What a lookup must be able to answer for an event: the paths it reads, and the paths whose subtrees it reads if they are directories. @category projections */
 export const readsOf = (e: Event.Event): { readonly paths: ReadonlyArray<ItemPath>; readonly subtrees: ReadonlyArray<ItemPath> } => {
   switch (e._tag) {
     case "ItemCreated":
@@ -88,11 +88,12 @@ export const readsOf = (e: Event.Event): { readonly paths: ReadonlyArray<ItemPat
   }
 };
 
-const removeSubtree = (lookup: Lookup, dir: ItemPath): Array<Update> =>
-  Array.from(lookup.subtree(dir), ([path]) => ({ path, entry: null }));
+/** Removes everything under `path` when it is a directory (only directories have subtrees). */
+const removeSubtree = (lookup: Lookup, path: ItemPath, current: Entry | undefined): Array<Update> =>
+  current?.meta.type === "dir" ? Array.from(lookup.subtree(path), ([p]) => ({ path: p, entry: null })) : [];
 
 const replacing = (lookup: Lookup, path: ItemPath, current: Entry | undefined, meta: ItemMeta.ItemMeta): Array<Update> =>
-  current?.meta.type === "dir" && meta.type !== "dir" ? removeSubtree(lookup, path) : [];
+  meta.type !== "dir" ? removeSubtree(lookup, path, current) : [];
 
 /**
  * What an event does to the catalogue, as per-key updates in order.
@@ -122,7 +123,7 @@ export const updatesFor = (e: Event.Event, lookup: Lookup): E.Either<CatalogueEr
     }
     case "ItemDeleted": {
       const current = lookup.entry(e.path);
-      return E.map((): ReadonlyArray<Update> => [...removeSubtree(lookup, e.path), { path: e.path, entry: null }])(
+      return E.map((): ReadonlyArray<Update> => [...removeSubtree(lookup, e.path, current), { path: e.path, entry: null }])(
         checkBase(e.path, e.base, current),
       );
     }
@@ -146,14 +147,13 @@ const renamed = (e: Event.ItemRenamed, lookup: Lookup): E.Either<CatalogueError,
   const checked = E.flatMap(() => checkBase(e.path, e.targetBase, target))(checkBase(e.from, e.base, source));
   return E.map((): ReadonlyArray<Update> => {
     if (e.from === e.path) return [{ path: e.path, entry: entryOf(e, e.meta, source?.manifest ?? []) }];
-    const moved = Array.from(lookup.subtree(e.from), ([path, entry]) => ({
+    const moved = source?.meta.type !== "dir" ? [] : Array.from(lookup.subtree(e.from), ([path, entry]) => ({
       path: (e.path + path.slice(e.from.length)) as ItemPath,
       entry: { ...entry, seq: e.seq, at: e.at },
     }));
-    const cleared = target?.meta.type === "dir" ? removeSubtree(lookup, e.path) : [];
     return [
-      ...cleared,
-      ...removeSubtree(lookup, e.from),
+      ...removeSubtree(lookup, e.path, target),
+      ...removeSubtree(lookup, e.from, source),
       { path: e.from, entry: null },
       { path: e.path, entry: entryOf(e, e.meta, source?.manifest ?? []) },
       ...moved,

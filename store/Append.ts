@@ -50,6 +50,7 @@ export const readStats = async (db: Database): Promise<Stats> => {
 
 /** The catalogue as this batch sees it: the database under the batch's own earlier updates. */
 interface Overlay {
+  readonly prefetch: (events: ReadonlyArray<Event.Event>) => Promise<void>;
   readonly load: (e: Event.Event) => Promise<void>;
   readonly lookup: Catalogue.Lookup;
   readonly record: (updates: ReadonlyArray<Catalogue.Update>) => void;
@@ -59,14 +60,18 @@ const makeOverlay = (db: Database, source: string): Overlay => {
   const loaded = new Map<string, Catalogue.Entry>();
   const changed = new Map<string, Catalogue.Entry | null>();
   const subtrees = new Map<string, Array<readonly [string, Catalogue.Entry]>>();
-  const load = async (e: Event.Event): Promise<void> => {
-    const reads = Catalogue.readsOf(e);
-    for (const p of reads.paths) {
-      if (changed.has(p) || loaded.has(p)) continue;
-      const bytes = await db.get(Keys.catalogue(source, p));
+  const current = (p: string): Catalogue.Entry | undefined => (changed.has(p) ? changed.get(p) ?? undefined : loaded.get(p));
+  const prefetch = async (events: ReadonlyArray<Event.Event>): Promise<void> => {
+    const paths = [...new Set(events.flatMap((e) => Catalogue.readsOf(e).paths))];
+    const values = paths.length === 0 ? [] : await db.getMany(paths.map((p) => Keys.catalogue(source, p)));
+    paths.forEach((p, i) => {
+      const bytes = values[i];
       if (bytes !== undefined) loaded.set(p, parseJson<Catalogue.Entry>(bytes));
-    }
-    for (const dir of reads.subtrees) {
+    });
+  };
+  const load = async (e: Event.Event): Promise<void> => {
+    for (const dir of Catalogue.readsOf(e).subtrees) {
+      if (current(dir)?.meta.type !== "dir") continue;
       const found: Array<readonly [string, Catalogue.Entry]> = [];
       const range = { gt: Keys.catalogue(source, dir + "/"), lt: Keys.catalogue(source, dir + "0") };
       for await (const [k, v] of entries(db, range)) found.push([Keys.pathOfCatalogueKey(source, k), parseJson<Catalogue.Entry>(v)]);
@@ -74,7 +79,7 @@ const makeOverlay = (db: Database, source: string): Overlay => {
     }
   };
   const lookup: Catalogue.Lookup = {
-    entry: (p) => (changed.has(p) ? changed.get(p) ?? undefined : loaded.get(p)),
+    entry: current,
     subtree: (dir) => {
       const merged = new Map<string, Catalogue.Entry | null>(subtrees.get(dir) ?? []);
       for (const [p, entry] of changed) if (isInside(p, dir)) merged.set(p, entry);
@@ -86,7 +91,7 @@ const makeOverlay = (db: Database, source: string): Overlay => {
   const record = (updates: ReadonlyArray<Catalogue.Update>): void => {
     for (const u of updates) changed.set(u.path, u.entry);
   };
-  return { load, lookup, record };
+  return { prefetch, load, lookup, record };
 };
 
 /** Limits on what one event may be. */
@@ -94,21 +99,29 @@ export interface Limits {
   readonly maxEventBytes: number;
 }
 
-const chunkCheck = async (
-  db: Database,
+/** Which of the chunks an append's events name the store already holds, in one read. */
+const storedChunks = async (db: Database, events: ReadonlyArray<Event.Event>): Promise<Set<string>> => {
+  const digests = [...new Set(events.flatMap((e) => [...Event.chunksOf(e).map((c) => c.digest), ...manifestOf(e).map((c) => c.digest)]))];
+  const values = digests.length === 0 ? [] : await db.getMany(digests.map(Keys.chunk));
+  return new Set(digests.filter((_, i) => values[i] !== undefined));
+};
+
+const manifestOf = (e: Event.Event) =>
+  e._tag === "ItemCreated" || e._tag === "ItemWritten" || e._tag === "ItemTruncated" ? e.manifest : [];
+
+const chunkCheck = (
   hash: Digest.HashFunction,
   source: string,
   e: Event.Event,
+  stored: ReadonlySet<string>,
   fresh: Map<string, Uint8Array>,
-): Promise<E.Either<StoreError, void>> => {
+): E.Either<StoreError, void> => {
   for (const c of Event.chunksOf(e)) {
     if (Digest.of(hash, c.bytes) !== c.digest) return E.left({ _tag: "ChunkCorrupt", source, seq: e.seq, digest: c.digest });
-    if (!fresh.has(c.digest) && (await db.get(Keys.chunk(c.digest))) === undefined) fresh.set(c.digest, c.bytes);
+    if (!stored.has(c.digest)) fresh.set(c.digest, c.bytes);
   }
-  const manifest = e._tag === "ItemCreated" || e._tag === "ItemWritten" || e._tag === "ItemTruncated" ? e.manifest : [];
-  for (const ref of manifest) {
-    if (fresh.has(ref.digest)) continue;
-    if ((await db.get(Keys.chunk(ref.digest))) === undefined) return E.left({ _tag: "ChunkMissing", source, seq: e.seq, digest: ref.digest });
+  for (const ref of manifestOf(e)) {
+    if (!fresh.has(ref.digest) && !stored.has(ref.digest)) return E.left({ _tag: "ChunkMissing", source, seq: e.seq, digest: ref.digest });
   }
   return E.right(undefined);
 };
@@ -127,16 +140,21 @@ export const plan = async (
 ): Promise<E.Either<StoreError, Plan>> => {
   let head = (await readHead(db, source)) ?? SourceHead.empty;
   let stats = await readStats(db);
+  const events: Array<Event.Event> = [];
+  for (const [index, raw] of input.entries()) {
+    const decoded = Event.decode(raw);
+    if (E.isLeft(decoded)) return E.left({ _tag: "InvalidEvent", index, reason: decoded.left });
+    if (decoded.right.source !== source) return E.left({ _tag: "WrongSource", expected: source, got: decoded.right.source });
+    events.push(decoded.right);
+  }
   const overlay = makeOverlay(db, source);
+  await overlay.prefetch(events);
+  const stored = await storedChunks(db, events);
   const fresh = new Map<string, Uint8Array>();
   const operations: Array<BatchOperation> = [];
   let applied = 0;
   let replayed = 0;
-  for (const [index, raw] of input.entries()) {
-    const decoded = Event.decode(raw);
-    if (E.isLeft(decoded)) return E.left({ _tag: "InvalidEvent", index, reason: decoded.left });
-    const e = decoded.right;
-    if (e.source !== source) return E.left({ _tag: "WrongSource", expected: source, got: e.source });
+  for (const e of events) {
     if (e.seq <= head.seq) {
       replayed++;
       continue;
@@ -144,7 +162,7 @@ export const plan = async (
     if (e.seq !== head.seq + 1) return E.left({ _tag: "SequenceGap", source, expected: head.seq + 1, got: e.seq });
     const logged = Envelope.encode(Event.withoutChunks(e));
     if (logged.length > limits.maxEventBytes) return E.left({ _tag: "EventTooLarge", source, seq: e.seq, bytes: logged.length, limit: limits.maxEventBytes });
-    const chunks = await chunkCheck(db, hash, source, e, fresh);
+    const chunks = chunkCheck(hash, source, e, stored, fresh);
     if (E.isLeft(chunks)) return chunks;
     await overlay.load(e);
     const updates = Catalogue.updatesFor(e, overlay.lookup);
