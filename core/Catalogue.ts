@@ -15,7 +15,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { absurd } from "./Absurd.ts";
-import type * as Event from "./Event.ts";
+import * as Event from "./Event.ts";
 import * as ItemMeta from "./ItemMeta.ts";
 import type { ItemPath } from "./ItemPath.ts";
 import type * as Manifest from "./Manifest.ts";
@@ -105,6 +105,7 @@ const replacing = (lookup: Lookup, path: ItemPath, current: Entry | undefined, m
  * @category projections
  */
 export const updatesFor = (e: Event.Event, lookup: Lookup): E.Either<CatalogueError, ReadonlyArray<Update>> => {
+  if (!Event.isItemEvent(e)) return E.right([]);
   switch (e._tag) {
     case "ItemCreated":
     case "ItemWritten":
@@ -129,13 +130,6 @@ export const updatesFor = (e: Event.Event, lookup: Lookup): E.Either<CatalogueEr
     }
     case "ItemRenamed":
       return renamed(e, lookup);
-    case "CheckpointMarked":
-    case "UploadBegan":
-    case "UploadDone":
-    case "ResyncBegan":
-    case "ResyncDone":
-    case "AgentStateChanged":
-      return E.right([]);
     default:
       return absurd(e);
   }

@@ -11,7 +11,7 @@
  * @module
  */
 import { absurd } from "./Absurd.ts";
-import type * as Event from "./Event.ts";
+import * as Event from "./Event.ts";
 import { contains } from "./Fingerprint.ts";
 import type { KnownItem } from "./ItemMeta.ts";
 import { compare } from "./ItemPath.ts";
@@ -73,18 +73,12 @@ const restart = (sync: Sync, trust: Event.ResyncTrust): Sync => ({
 
 const evolveStream = (s: ProcessorState, e: Event.Event): ProcessorState => {
   const next: ProcessorState = { ...s, source: e.source, nextSeq: e.seq + 1 };
+  if (Event.isItemEvent(e)) return { ...next, sync: { ...s.sync, flags: trackStore(s.sync.flags, e) } };
   switch (e._tag) {
     case "AgentStateChanged":
       return { ...next, _tag: e.to, sync: restart(s.sync, e.to === "upload" ? "compare" : s.sync.trust) };
     case "ResyncBegan":
       return { ...next, sync: { ...next.sync, trust: e.trust } };
-    case "ItemCreated":
-    case "ItemWritten":
-    case "ItemTruncated":
-    case "ItemDeleted":
-    case "ItemRenamed":
-    case "MetadataChanged":
-      return { ...next, sync: { ...s.sync, flags: trackStore(s.sync.flags, e) } };
     case "CheckpointMarked":
     case "UploadBegan":
     case "UploadDone":
