@@ -6,13 +6,14 @@
  */
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
-import { mkdtemp, readFile, readdir, rm, lstat } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { sha256 } from "../../adapters/Sha256.ts";
 import * as Catalogue from "../../core/Catalogue.ts";
+import type { SourceId } from "../../core/Codecs.ts";
 import type { Digest } from "../../core/Digest.ts";
 import * as Event from "../../core/Event.ts";
 import type { ItemPath } from "../../core/ItemPath.ts";
@@ -28,7 +29,7 @@ import { validLog } from "../core/scenarios.ts";
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 let sourceCounter = 0;
 /** A fresh source id, so property runs share one database without meeting. */
-const freshSource = (): string => `s${++sourceCounter}`;
+const freshSource = (): SourceId => `s${++sourceCounter}` as SourceId;
 const renumber = (log: ReadonlyArray<Event.Event>, source: string): Array<Event.Event> =>
   log.map((e) => ({ ...e, source }) as Event.Event);
 
@@ -112,6 +113,38 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>): v
     const st = await lstat(join(target, "a.txt"));
     assert.is(st.mtimeMs, 1000);
     assert.equal((await readdir(target)).sort(), ["a.txt", "d", "é.txt"]);
+  });
+
+  test("restore recreates directories and links and never follows a link out of the target", async () => {
+    const source = freshSource();
+    const dirMeta = { type: "dir" as const, size: 0, mode: 0o750, mtimeMs: 2000, digest: null, linkTarget: null };
+    const link = { type: "symlink" as const, size: 3, mode: 0o777, mtimeMs: 3000, digest: null, linkTarget: "../a.txt" };
+    const id = (seq: number) => ({ source, seq, at: seq });
+    const events: Array<Event.Event> = [
+      { ...fileAt("a.txt" as ItemPath, "alpha", 1), source },
+      Event.stamp(id(2), { _tag: "ItemCreated", path: "d" as ItemPath, meta: dirMeta, manifest: [], chunks: [], base: null, origin: "live" }),
+      Event.stamp(id(3), { _tag: "ItemCreated", path: "d/empty" as ItemPath, meta: dirMeta, manifest: [], chunks: [], base: null, origin: "live" }),
+      Event.stamp(id(4), { _tag: "ItemCreated", path: "d/link" as ItemPath, meta: link, manifest: [], chunks: [], base: null, origin: "live" }),
+      { ...fileAt("d/b.txt" as ItemPath, "beta", 5), source },
+    ];
+    await appendOk(store, source, events);
+    const outside = join(dir, `outside-${source}`);
+    const target = join(dir, `target-${source}`);
+    await mkdir(outside, { recursive: true });
+    await mkdir(target, { recursive: true });
+    await symlink(outside, join(target, "d"));
+    const out = await Restore.restore(store, source, { seq: 5 }, target);
+    assert.ok(E.isRight(out), JSON.stringify(out));
+    assert.equal(await readdir(outside), []);
+    assert.ok((await lstat(join(target, "d"))).isDirectory());
+    assert.ok((await lstat(join(target, "d", "empty"))).isDirectory());
+    assert.is(await readlink(join(target, "d", "link")), "../a.txt");
+    assert.is(await readFile(join(target, "d", "b.txt"), "utf8"), "beta");
+    assert.is((await lstat(join(target, "d"))).mode & 0o777, 0o750);
+    const earlier = join(dir, `earlier-${source}`);
+    assert.ok(E.isRight(await Restore.restore(store, source, { seq: 2 }, earlier)));
+    assert.equal((await readdir(earlier)).sort(), ["a.txt", "d"]);
+    assert.equal(await readdir(join(earlier, "d")), []);
   });
 
   test("bad input is refused with a typed error and nothing is written", async () => {
