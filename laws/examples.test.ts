@@ -1,0 +1,31 @@
+// The example scripts run as a user would run them, and print what they promise.
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import process from "node:process";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+
+const root = join(import.meta.dirname, "..");
+
+test("examples/upload-and-restore.ts restores the tree before and after a live edit", () => {
+  const out = execFileSync(process.execPath, ["--import", "tsx", "examples/upload-and-restore.ts"], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  assert.match(out, /restored before the edit \(seq 8\): 3 files; today.txt = "buy milk\\n"/);
+  assert.match(out, /restored now \(seq 9\): 3 files; today.txt = "buy milk\\nwater the plants\\n"/);
+  assert.match(out, /versions of notes\/today.txt: seq 4 ItemCreated, seq 9 ItemWritten/);
+});
+
+test("the tidemark command prints usage and refuses an unknown command with exit 2", () => {
+  const bin = join(root, "adapters", "cli", "tidemark.mjs");
+  const help = execFileSync(process.execPath, [bin, "--help"], { encoding: "utf8", timeout: 30_000 });
+  assert.match(help, /tidemark store serve/);
+  try {
+    execFileSync(process.execPath, [bin, "frobnicate"], { encoding: "utf8", stdio: "pipe", timeout: 30_000 });
+    assert.unreachable("an unknown command must fail");
+  } catch (e) {
+    const err = e as { status?: number; stderr?: string };
+    assert.is(err.status, 2);
+    assert.match(String(err.stderr), /unknown command "frobnicate"/);
+  }
+});
+
+test.run();
