@@ -20,14 +20,12 @@ import { type BatchOperation, type Database, entries, json, parseJson } from "./
 import * as Keys from "./Keys.ts";
 import type { StoreError } from "./StoreError.ts";
 
-/** Store-wide counters. */
+/** One source's counters: events appended, and chunk bytes its events carried (before dedup). */
 export interface Stats {
   readonly events: number;
-  readonly chunks: number;
-  readonly chunkBytes: number;
   readonly logicalBytes: number;
 }
-export const emptyStats: Stats = { events: 0, chunks: 0, chunkBytes: 0, logicalBytes: 0 };
+export const emptyStats: Stats = { events: 0, logicalBytes: 0 };
 
 /** What an accepted append writes, and what it did. */
 export interface Plan {
@@ -43,8 +41,8 @@ export const readHead = async (db: Database, source: string): Promise<SourceHead
   return bytes === undefined ? undefined : parseJson<SourceHead.SourceHead>(bytes);
 };
 
-export const readStats = async (db: Database): Promise<Stats> => {
-  const bytes = await db.get(Keys.stats);
+export const readStats = async (db: Database, source: string): Promise<Stats> => {
+  const bytes = await db.get(Keys.stats(source));
   return bytes === undefined ? emptyStats : parseJson<Stats>(bytes);
 };
 
@@ -99,11 +97,11 @@ export interface Limits {
   readonly maxEventBytes: number;
 }
 
-/** Which of the chunks an append's events name the store already holds, in one read. */
+/** Which of the chunks an append's events name the store already holds, in one read that fetches no chunk bytes. */
 const storedChunks = async (db: Database, events: ReadonlyArray<Event.Event>): Promise<Set<string>> => {
   const digests = [...new Set(events.flatMap((e) => [...Event.chunksOf(e).map((c) => c.digest), ...manifestOf(e).map((c) => c.digest)]))];
-  const values = digests.length === 0 ? [] : await db.getMany(digests.map(Keys.chunk));
-  return new Set(digests.filter((_, i) => values[i] !== undefined));
+  const present = digests.length === 0 ? [] : await db.hasMany(digests.map(Keys.chunk));
+  return new Set(digests.filter((_, i) => present[i] === true));
 };
 
 const manifestOf = (e: Event.Event) =>
@@ -127,7 +125,8 @@ const chunkCheck = (
 };
 
 /**
- * Validates `input` (untrusted) as events of `source` and plans their atomic batch.
+ * Validates `input` (untrusted) as events of `current.source`, given its current head and the store's
+ * statistics, and plans their atomic batch.
  *
  * @category append
  */
@@ -135,11 +134,12 @@ export const plan = async (
   db: Database,
   hash: Digest.HashFunction,
   limits: Limits,
-  source: string,
+  current: { readonly source: string; readonly head: SourceHead.SourceHead; readonly stats: Stats },
   input: ReadonlyArray<unknown>,
 ): Promise<E.Either<StoreError, Plan>> => {
-  let head = (await readHead(db, source)) ?? SourceHead.empty;
-  let stats = await readStats(db);
+  const source = current.source;
+  let head = current.head;
+  let stats = current.stats;
   const events: Array<Event.Event> = [];
   for (const [index, raw] of input.entries()) {
     const decoded = Event.decode(raw);
@@ -148,8 +148,7 @@ export const plan = async (
     events.push(decoded.right);
   }
   const overlay = makeOverlay(db, source);
-  await overlay.prefetch(events);
-  const stored = await storedChunks(db, events);
+  const [, stored] = await Promise.all([overlay.prefetch(events), storedChunks(db, events)]);
   const fresh = new Map<string, Uint8Array>();
   const operations: Array<BatchOperation> = [];
   let applied = 0;
@@ -179,13 +178,10 @@ export const plan = async (
     stats = { ...stats, events: stats.events + 1, logicalBytes: stats.logicalBytes + written };
     applied++;
   }
-  for (const [digest, bytes] of fresh) {
-    operations.push({ type: "put", key: Keys.chunk(digest), value: bytes });
-    stats = { ...stats, chunks: stats.chunks + 1, chunkBytes: stats.chunkBytes + bytes.length };
-  }
+  for (const [digest, bytes] of fresh) operations.push({ type: "put", key: Keys.chunk(digest), value: bytes });
   if (applied > 0) {
     operations.push({ type: "put", key: Keys.head(source), value: json(head) });
-    operations.push({ type: "put", key: Keys.stats, value: json(stats) });
+    operations.push({ type: "put", key: Keys.stats(source), value: json(stats) });
   }
   return E.right({ operations, head, stats, applied, replayed });
 };

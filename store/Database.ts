@@ -1,5 +1,5 @@
 /**
- * Database — the small port the store needs from an ordered key-value database: get, getMany, atomic batch
+ * Database — the small port the store needs from an ordered key-value database: get, getMany, hasMany, atomic batch
  * (optionally synced to disk) and range iteration, with string keys and byte values. Every
  * `abstract-level` database opened with `{ keyEncoding: "utf8", valueEncoding: "view" }` fits it:
  * classic-level (LevelDB on disk, the default) and memory-level among them.
@@ -33,6 +33,7 @@ export interface Database {
   close(): Promise<void>;
   get(key: string): Promise<Uint8Array | undefined>;
   getMany(keys: Array<string>): Promise<Array<Uint8Array | undefined>>;
+  hasMany(keys: Array<string>): Promise<Array<boolean>>;
   batch(operations: Array<BatchOperation>, options?: { sync?: boolean }): Promise<void>;
   iterator(options?: RangeOptions): AsyncIterable<[string, Uint8Array]> & { close(): Promise<void> };
 }

@@ -10,7 +10,7 @@
  * | `v` versions | source, path, seq | one version (JSON) |
  * | `h` heads | source | the source head (JSON) |
  * | `k` chunks | digest | chunk bytes |
- * | `s` statistics | — | counters (JSON) |
+ * | `s` statistics | source | the source's counters (JSON) |
  *
  * @example
  * Keys.log("src", 42)   // "l\u0000src\u0000000000000000002a"
@@ -45,4 +45,4 @@ export const sourceOfHeadKey = (key: string): string => key.slice(2);
 export const chunk = (digest: string): string => `k${SEP}${digest}`;
 export const chunkRange = { gte: `k${SEP}`, lt: `k${AFTER}` };
 
-export const stats = "s";
+export const stats = (source: string): string => `s${SEP}${source}`;

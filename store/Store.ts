@@ -44,6 +44,15 @@ export interface Appended {
   readonly replayed: number;
 }
 
+/** Store-wide figures. */
+export interface Statistics {
+  readonly events: number;
+  readonly logicalBytes: number;
+  readonly chunks: number;
+  readonly chunkBytes: number;
+  readonly dedupRatio: number;
+}
+
 /** A page of catalogue metadata and where the next page starts (`null` at the end). */
 export interface MetadataPage {
   readonly entries: ReadonlyArray<readonly [ItemPath, KnownItem]>;
@@ -66,16 +75,33 @@ export const make = (db: Database, options: Options) => {
     return run;
   };
 
+  // This store is its database's only writer, so heads and statistics are read once and then kept
+  // here, updated only after a batch that changed them is durable.
+  const heads = new Map<string, SourceHead.SourceHead | undefined>();
+  const counters = new Map<string, Append.Stats>();
+  const head = async (source: string): Promise<SourceHead.SourceHead | undefined> => {
+    if (!heads.has(source)) heads.set(source, await Append.readHead(db, source));
+    return heads.get(source);
+  };
+  const sourceStats = async (source: string): Promise<Append.Stats> => {
+    const known = counters.get(source) ?? (await Append.readStats(db, source));
+    counters.set(source, known);
+    return known;
+  };
+
   const append = (source: string, events: ReadonlyArray<unknown>): Promise<E.Either<StoreError, Appended>> =>
     serialised(source, async () => {
-      const planned = await Append.plan(db, options.hash, limits, source, events);
+      const current = { source, head: (await head(source)) ?? SourceHead.empty, stats: await sourceStats(source) };
+      const planned = await Append.plan(db, options.hash, limits, current, events);
       if (E.isLeft(planned)) return planned;
-      const { operations, head, applied, replayed } = planned.right;
-      if (operations.length > 0) await db.batch(operations, { sync: options.sync ?? true });
-      return E.right({ head, applied, replayed });
+      const { operations, applied, replayed } = planned.right;
+      if (operations.length > 0) {
+        await db.batch(operations, { sync: options.sync ?? true });
+        heads.set(source, planned.right.head);
+        counters.set(source, planned.right.stats);
+      }
+      return E.right({ head: planned.right.head, applied, replayed });
     });
-
-  const head = (source: string): Promise<SourceHead.SourceHead | undefined> => Append.readHead(db, source);
 
   async function* sources(): AsyncGenerator<readonly [string, SourceHead.SourceHead]> {
     for await (const [k, v] of entries(db, Keys.headRange)) yield [Keys.sourceOfHeadKey(k), parseJson<SourceHead.SourceHead>(v)];
@@ -149,7 +175,26 @@ export const make = (db: Database, options: Options) => {
 
   const chunk = (digest: string): Promise<Uint8Array | undefined> => db.get(Keys.chunk(digest));
 
-  const stats = (): Promise<Append.Stats> => Append.readStats(db);
+  /**
+   * Store-wide figures: events and logical bytes summed over sources, chunks and their bytes counted
+   * exactly from the chunk table (a scan), and the dedup ratio logical / stored.
+   */
+  const statistics = async (): Promise<Statistics> => {
+    let events = 0;
+    let logicalBytes = 0;
+    for await (const [source] of sources()) {
+      const s = await sourceStats(source);
+      events += s.events;
+      logicalBytes += s.logicalBytes;
+    }
+    let chunks = 0;
+    let chunkBytes = 0;
+    for await (const [, v] of entries(db, Keys.chunkRange)) {
+      chunks++;
+      chunkBytes += v.length;
+    }
+    return { events, logicalBytes, chunks, chunkBytes, dedupRatio: chunkBytes === 0 ? 1 : logicalBytes / chunkBytes };
+  };
 
   /** The projections recomputed from the log alone, with the core's views. */
   const replay = async (source: string) => {
@@ -171,7 +216,7 @@ export const make = (db: Database, options: Options) => {
   /** The content digest of a manifest, with the store's hash. */
   const contentDigest = (manifest: Manifest.Manifest) => Manifest.contentDigest(manifest, options.hash);
 
-  return { append, head, sources, catalogue, metadata, fingerprint, history, treeAsOf, log, seqAt, chunk, stats, replay, close, contentDigest, db };
+  return { append, head, sources, catalogue, metadata, fingerprint, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, close, contentDigest, db };
 };
 
 /**
