@@ -1,11 +1,12 @@
 // The example scripts run as a user would run them, and print what they promise.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 
-const root = join(import.meta.dirname, "..");
+const root = fileURLToPath(new URL("..", import.meta.url));
 
 test("examples/upload-and-restore.ts restores the tree before and after a live edit", () => {
   const out = execFileSync(process.execPath, ["--import", "tsx", "examples/upload-and-restore.ts"], { cwd: root, encoding: "utf8", timeout: 60_000 });

@@ -1,10 +1,11 @@
 // The core's fence: it imports only fp-ts, io-ts and its own files, and touches no runtime, clock or randomness.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 
-const coreDir = join(import.meta.dirname, "..", "core");
+const coreDir = fileURLToPath(new URL("../core", import.meta.url));
 const files = readdirSync(coreDir).filter((f) => f.endsWith(".ts"));
 const forbidden = [/\bprocess\./, /\bBuffer\b/, /\bDeno\./, /Date\.now/, /new Date\(/, /Math\.random/, /\bsetTimeout\b/, /\bsetInterval\b/, /\brequire\(/];
 

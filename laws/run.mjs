@@ -1,5 +1,5 @@
 /**
- * The test command: type-check, run every law and test under Node with uvu, run the core laws and
+ * The test command: type-check (tsc and deno check), run every law and test under Node with uvu, run the core laws and
  * the store compliance suite again under Deno, and end with one plain line `N passed, N failed` counted over both runtimes.
  * Exits non-zero on any failure.
  *
@@ -46,10 +46,15 @@ const bin = (name) => `node_modules/.bin/${name}`;
 const main = async () => {
   let passed = 0;
   let failed = 0;
-  console.log("# type-check (tsc)");
+  console.log("# type-check (tsc, then deno check of the same files)");
   const tsc = await sh(bin("tsc"), ["-p", "."]);
   if (tsc.code === 0) passed++;
   else failed++;
+  if (!process.argv.includes("--node-only")) {
+    const denoCheck = await sh(bin("deno"), ["check", "--quiet", "core", "store", "adapters", "laws", "examples", "bench"], { NO_COLOR: "1" });
+    if (denoCheck.code === 0) passed++;
+    else failed++;
+  }
 
   console.log("# Node: every test under laws/ (uvu)");
   const node = totals(await sh(process.execPath, ["--import", "tsx", "node_modules/uvu/bin.js", "laws", "\\.test\\.ts$"]));

@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -13,7 +14,7 @@ import * as SortedMap from "../../core/SortedMap.ts";
 import * as Store from "../../store/Store.ts";
 import * as Model from "../core/model.ts";
 
-const child = join(import.meta.dirname, "crash-child.ts");
+const child = fileURLToPath(new URL("./crash-child.ts", import.meta.url));
 
 /** Runs the child until `killAfterMs` past its first acknowledgement, then SIGKILLs it; resolves to the last acked seq. */
 const runAndKill = (dir: string, killAfterMs: number): Promise<number> =>
