@@ -68,7 +68,8 @@ export type Internal =
 /** What `decide` returns and `evolve` folds: stream events (numbered) and internal ones. @category models */
 export type ProcessorEvent = Event.Event | Internal;
 
-const allowed: ReadonlyArray<readonly [Event.ProcessorStateName, Event.ProcessorStateName]> = [
+/** The transitions the processor may take (DESIGN §3). @category transitions */
+export const transitions: ReadonlyArray<readonly [Event.ProcessorStateName, Event.ProcessorStateName]> = [
   ["idle", "upload"],
   ["upload", "backup"],
   ["upload", "blackout"],
@@ -83,12 +84,9 @@ const allowed: ReadonlyArray<readonly [Event.ProcessorStateName, Event.Processor
   ["recovery", "backup"],
 ];
 
-/** The transitions the processor may take. @category transitions */
-export const transitions: ReadonlyArray<readonly [Event.ProcessorStateName, Event.ProcessorStateName]> = allowed;
-
 /** True when `from → to` is an allowed transition. @category transitions */
 export const isAllowed = (from: Event.ProcessorStateName, to: Event.ProcessorStateName): boolean =>
-  allowed.some(([a, b]) => a === from && b === to);
+  transitions.some(([a, b]) => a === from && b === to);
 
 /** True in the states that walk the data list (upload and resync). @category guards */
 export const isSyncing = (s: ProcessorState): boolean => s._tag === "upload" || s._tag === "resync";
