@@ -11,6 +11,7 @@
  * | `h` heads | source | the source head (JSON) |
  * | `k` chunks | digest | chunk bytes |
  * | `s` statistics | source | the source's counters (JSON) |
+ * | `b` snapshot | source | where retained history starts, and the head before it (JSON) |
  *
  * @example
  * Keys.log("src", 42)   // "l\u0000src\u0000000000000000002a"
@@ -46,3 +47,5 @@ export const chunk = (digest: string): string => `k${SEP}${digest}`;
 export const chunkRange = { gte: `k${SEP}`, lt: `k${AFTER}` };
 
 export const stats = (source: string): string => `s${SEP}${source}`;
+
+export const snapshot = (source: string): string => `b${SEP}${source}`;

@@ -23,7 +23,9 @@ import * as Manifest from "../core/Manifest.ts";
 import type { KnownItem } from "../core/ItemMeta.ts";
 import type { ItemPath } from "../core/ItemPath.ts";
 import * as SourceHead from "../core/SourceHead.ts";
+import * as SortedMap from "../core/SortedMap.ts";
 import * as Append from "./Append.ts";
+import * as Retention from "./Retention.ts";
 import { type Database, entries, parseJson } from "./Database.ts";
 import * as Keys from "./Keys.ts";
 import type { StoreError } from "./StoreError.ts";
@@ -89,7 +91,19 @@ export const make = (db: Database, options: Options) => {
     return known;
   };
 
-  const append = (source: string, events: ReadonlyArray<unknown>): Promise<E.Either<StoreError, Appended>> =>
+  // Chunk collection must not run while an append that has checked which chunks exist is in flight:
+  // appends pass a gate that collection closes, and collection waits for the appends already inside.
+  let gate: Promise<void> = Promise.resolve();
+  const inFlight = new Set<Promise<unknown>>();
+
+  const append = async (source: string, events: ReadonlyArray<unknown>): Promise<E.Either<StoreError, Appended>> => {
+    await gate;
+    const running = appendNow(source, events);
+    inFlight.add(running);
+    return running.finally(() => inFlight.delete(running));
+  };
+
+  const appendNow = (source: string, events: ReadonlyArray<unknown>): Promise<E.Either<StoreError, Appended>> =>
     serialised(source, async () => {
       const current = { source, head: (await head(source)) ?? SourceHead.empty, stats: await sourceStats(source) };
       const planned = await Append.plan(db, options.hash, limits, current, events);
@@ -156,6 +170,7 @@ export const make = (db: Database, options: Options) => {
 
   /** The log of a source, in order (events without chunk bytes). */
   async function* log(source: string, fromSeq = 1): AsyncGenerator<Event.Event> {
+    // After retention the log starts at the snapshot's cutoff.
     for await (const [, bytes] of entries(db, { gte: Keys.log(source, fromSeq), lt: Keys.logRange(source).lt })) {
       const e = E.flatMap(Event.decode)(Envelope.decode(bytes));
       if (E.isLeft(e)) throw new Error(`the log of ${source} is damaged: ${e.left}`);
@@ -196,11 +211,51 @@ export const make = (db: Database, options: Options) => {
     return { events, logicalBytes, chunks, chunkBytes, dedupRatio: chunkBytes === 0 ? 1 : logicalBytes / chunkBytes };
   };
 
-  /** The projections recomputed from the log alone, with the core's views. */
-  const replay = async (source: string) => {
+  /**
+   * Drops history before `beforeSeq` (keeping each item's state there and at named checkpoints, and
+   * the latest tree); chunks left unreferenced are freed by `collectChunks`.
+   */
+  const retain = (source: string, policy: { readonly beforeSeq: number }): Promise<void> =>
+    serialised(source, async () => {
+      const previous = await Retention.readSnapshot(db, source);
+      const cutoff = Math.min(policy.beforeSeq, ((await head(source))?.seq ?? 0) + 1);
+      if (cutoff <= (previous?.cutoff ?? 1)) return;
+      await db.batch(await Retention.plan(db, source, cutoff), { sync: options.sync ?? true });
+    });
+
+  /** Deletes chunks no version references, with appends held back meanwhile. */
+  const collectChunks = async (): Promise<{ readonly chunks: number; readonly bytes: number }> => {
+    let open = () => {};
+    const previous = gate;
+    gate = new Promise((resolve) => (open = resolve));
+    try {
+      await previous;
+      await Promise.allSettled([...inFlight]);
+      return await Retention.collect(db);
+    } finally {
+      open();
+    }
+  };
+
+  /** The base a replay starts from: after retention, the kept versions before the cutoff. */
+  const replayBase = async (source: string) => {
+    const snapshot = await Retention.readSnapshot(db, source);
     let cat = Catalogue.empty;
     let hist = History.empty;
-    let head = SourceHead.empty;
+    if (snapshot === undefined) return { cat, hist, head: SourceHead.empty };
+    for await (const [, bytes] of entries(db, Keys.versionRange(source))) {
+      const v = parseJson<History.Version>(bytes);
+      if (v.seq >= snapshot.cutoff) continue;
+      hist = { head: snapshot.cutoff - 1, versions: SortedMap.set(hist.versions, History.versionKey(v.path, v.seq), v) };
+      const items = v.meta === null ? SortedMap.remove(cat.items, v.path) : SortedMap.set(cat.items, v.path, { meta: v.meta, manifest: v.manifest, seq: v.seq, at: v.at });
+      cat = { head: snapshot.cutoff - 1, items };
+    }
+    return { cat, hist, head: snapshot.head };
+  };
+
+  /** The projections recomputed from the log (after the retention snapshot, if any), with the core's views. */
+  const replay = async (source: string) => {
+    let { cat, hist, head } = await replayBase(source);
     for await (const e of log(source)) {
       const updates = Catalogue.updatesFor(e, Catalogue.lookupIn(cat.items));
       if (E.isLeft(updates)) throw new Error(`the log of ${source} does not replay: ${Catalogue.describeError(updates.left)}`);
@@ -216,7 +271,7 @@ export const make = (db: Database, options: Options) => {
   /** The content digest of a manifest, with the store's hash. */
   const contentDigest = (manifest: Manifest.Manifest) => Manifest.contentDigest(manifest, options.hash);
 
-  return { append, head, sources, catalogue, metadata, fingerprint, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, close, contentDigest, db };
+  return { append, head, sources, catalogue, metadata, fingerprint, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, retain, collectChunks, close, contentDigest, db };
 };
 
 /**

@@ -10,5 +10,6 @@
 export * as Database from "./Database.ts";
 export * as Keys from "./Keys.ts";
 export * as Restore from "./Restore.ts";
+export * as Retention from "./Retention.ts";
 export * as Store from "./Store.ts";
 export * as StoreError from "./StoreError.ts";
