@@ -17,7 +17,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { absurd } from "./Absurd.ts";
 import * as Event from "./Event.ts";
 import * as ItemMeta from "./ItemMeta.ts";
-import type { ItemPath } from "./ItemPath.ts";
+import { subtreeBounds, type ItemPath } from "./ItemPath.ts";
 import type * as Manifest from "./Manifest.ts";
 import * as SortedMap from "./SortedMap.ts";
 import type { View } from "./View.ts";
@@ -167,7 +167,7 @@ export const empty: Catalogue = { head: 0, items: SortedMap.empty() };
 /** A lookup over an in-memory catalogue. @category constructors */
 export const lookupIn = (items: SortedMap.SortedMap<Entry>): Lookup => ({
   entry: (p) => SortedMap.get(items, p),
-  subtree: (dir) => SortedMap.entries(items, { gt: dir + "/", lt: dir + "0" }) as Iterable<readonly [ItemPath, Entry]>,
+  subtree: (dir) => SortedMap.entries(items, subtreeBounds(dir)) as Iterable<readonly [ItemPath, Entry]>,
 });
 
 /**

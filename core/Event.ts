@@ -222,13 +222,21 @@ export const isItemEvent = (e: Event): e is ItemEvent => {
   }
 };
 
+/** An event that carries file content: a manifest and the chunks the store may lack. @category models */
+export type ContentEvent = ItemCreated | ItemWritten | ItemTruncated;
+
+/** True for the kinds that carry content. @category guards */
+export const isContentEvent = (e: Event): e is ContentEvent =>
+  e._tag === "ItemCreated" || e._tag === "ItemWritten" || e._tag === "ItemTruncated";
+
 /** The chunk bytes an event carries (empty for kinds without content). @category destructors */
-export const chunksOf = (e: Event): ReadonlyArray<ChunkData> =>
-  e._tag === "ItemCreated" || e._tag === "ItemWritten" || e._tag === "ItemTruncated" ? e.chunks : [];
+export const chunksOf = (e: Event): ReadonlyArray<ChunkData> => (isContentEvent(e) ? e.chunks : []);
+
+/** The manifest an event names (empty for kinds without content). @category destructors */
+export const manifestOf = (e: Event): Manifest => (isContentEvent(e) ? e.manifest : []);
 
 /** The event without its chunk bytes (as kept in the log once chunks are stored by digest). @category combinators */
-export const withoutChunks = (e: Event): Event =>
-  e._tag === "ItemCreated" || e._tag === "ItemWritten" || e._tag === "ItemTruncated" ? { ...e, chunks: [] } : e;
+export const withoutChunks = (e: Event): Event => (isContentEvent(e) ? { ...e, chunks: [] } : e);
 
 /** Numbers an event body. @category constructors */
 export const stamp = (identity: Identity, body: EventBody): Event => ({ ...body, ...identity }) as Event;

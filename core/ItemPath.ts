@@ -138,5 +138,13 @@ export const parent = (p: ItemPath): ItemPath | undefined => {
 /** Joins a validated directory key and a validated relative key. @category combinators */
 export const join = (dir: ItemPath, rest: ItemPath): ItemPath => `${dir}/${rest}` as ItemPath;
 
+/**
+ * Key bounds of everything strictly inside `dir`: after `dir/` and before `dir0` ('0' is the
+ * character after '/'), so one range read covers the subtree in UTF-8 byte order.
+ *
+ * @category ordering
+ */
+export const subtreeBounds = (dir: string): { readonly gt: string; readonly lt: string } => ({ gt: dir + "/", lt: dir + "0" });
+
 /** True when `p` lies strictly inside directory `dir`. @category guards */
 export const isInside = (p: string, dir: string): boolean => p.length > dir.length + 1 && p.startsWith(dir + "/");

@@ -14,7 +14,7 @@ import { absurd } from "./Absurd.ts";
 import * as Event from "./Event.ts";
 import { contains } from "./Fingerprint.ts";
 import type { KnownItem } from "./ItemMeta.ts";
-import { compare } from "./ItemPath.ts";
+import { compare, subtreeBounds } from "./ItemPath.ts";
 import type { Flag, Internal, ProcessorEvent, ProcessorState, Sync } from "./ProcessorState.ts";
 import * as SortedMap from "./SortedMap.ts";
 
@@ -29,15 +29,13 @@ const mapFlags = (flags: Flags, bounds: SortedMap.Bounds, f: (path: string, flag
   return out;
 };
 
-const subtree = (dir: string): SortedMap.Bounds => ({ gt: dir + "/", lt: dir + "0" });
-
 const setRemote = (flags: Flags, path: string, remote: KnownItem | null | undefined): Flags => {
   const flag = SortedMap.get(flags, path);
   return flag === undefined ? flags : SortedMap.set(flags, path, { ...flag, remote });
 };
 
 const forgetSubtree = (flags: Flags, dir: string, remote: null | undefined): Flags =>
-  mapFlags(flags, subtree(dir), (_, flag) => ({ ...flag, remote }));
+  mapFlags(flags, subtreeBounds(dir), (_, flag) => ({ ...flag, remote }));
 
 /** What the store will hold for flagged items once it has applied an item event. */
 const trackStore = (flags: Flags, e: Event.ItemEvent): Flags => {

@@ -4,7 +4,8 @@
  * computed by the core's own reducers. All or nothing: any refused event refuses the whole append.
  *
  * @example
- * const plan = await Append.plan(db, hash, limits, "src", events);   // Either<StoreError, Plan>
+ * const current = { source: "src", head, stats };
+ * const plan = await Append.plan(db, sha256, { maxEventBytes }, current, events);   // Either<StoreError, Plan>
  *
  * @module
  */
@@ -14,7 +15,7 @@ import * as Digest from "../core/Digest.ts";
 import * as Envelope from "../core/Envelope.ts";
 import * as Event from "../core/Event.ts";
 import * as History from "../core/History.ts";
-import { compare, isInside, type ItemPath } from "../core/ItemPath.ts";
+import { compare, isInside, subtreeBounds, type ItemPath } from "../core/ItemPath.ts";
 import * as SourceHead from "../core/SourceHead.ts";
 import { type BatchOperation, type Database, entries, json, parseJson } from "./Database.ts";
 import * as Keys from "./Keys.ts";
@@ -71,7 +72,8 @@ const makeOverlay = (db: Database, source: string): Overlay => {
     for (const dir of Catalogue.readsOf(e).subtrees) {
       if (current(dir)?.meta.type !== "dir") continue;
       const found: Array<readonly [string, Catalogue.Entry]> = [];
-      const range = { gt: Keys.catalogue(source, dir + "/"), lt: Keys.catalogue(source, dir + "0") };
+      const bounds = subtreeBounds(dir);
+      const range = { gt: Keys.catalogue(source, bounds.gt), lt: Keys.catalogue(source, bounds.lt) };
       for await (const [k, v] of entries(db, range)) found.push([Keys.pathOfCatalogueKey(source, k), parseJson<Catalogue.Entry>(v)]);
       subtrees.set(dir, found);
     }
@@ -99,13 +101,10 @@ export interface Limits {
 
 /** Which of the chunks an append's events name the store already holds, in one read that fetches no chunk bytes. */
 const storedChunks = async (db: Database, events: ReadonlyArray<Event.Event>): Promise<Set<string>> => {
-  const digests = [...new Set(events.flatMap((e) => [...Event.chunksOf(e).map((c) => c.digest), ...manifestOf(e).map((c) => c.digest)]))];
+  const digests = [...new Set(events.flatMap((e) => [...Event.chunksOf(e).map((c) => c.digest), ...Event.manifestOf(e).map((c) => c.digest)]))];
   const present = digests.length === 0 ? [] : await db.hasMany(digests.map(Keys.chunk));
   return new Set(digests.filter((_, i) => present[i] === true));
 };
-
-const manifestOf = (e: Event.Event) =>
-  e._tag === "ItemCreated" || e._tag === "ItemWritten" || e._tag === "ItemTruncated" ? e.manifest : [];
 
 const chunkCheck = (
   hash: Digest.HashFunction,
@@ -118,7 +117,7 @@ const chunkCheck = (
     if (Digest.of(hash, c.bytes) !== c.digest) return E.left({ _tag: "ChunkCorrupt", source, seq: e.seq, digest: c.digest });
     if (!stored.has(c.digest)) fresh.set(c.digest, c.bytes);
   }
-  for (const ref of manifestOf(e)) {
+  for (const ref of Event.manifestOf(e)) {
     if (!fresh.has(ref.digest) && !stored.has(ref.digest)) return E.left({ _tag: "ChunkMissing", source, seq: e.seq, digest: ref.digest });
   }
   return E.right(undefined);

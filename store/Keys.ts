@@ -33,6 +33,7 @@ export const catalogueRange = (source: string) => ({ gte: `c${SEP}${source}${SEP
 export const pathOfCatalogueKey = (source: string, key: string): string => key.slice(`c${SEP}${source}${SEP}`.length);
 
 export const version = (source: string, path: string, seq: number): string => `v${SEP}${source}${SEP}${path}${SEP}${seqHex(seq)}`;
+export const allVersions = { gte: `v${SEP}`, lt: `v${AFTER}` };
 export const versionRange = (source: string) => ({ gte: `v${SEP}${source}${SEP}`, lt: `v${SEP}${source}${AFTER}` });
 export const versionsOfPath = (source: string, path: string) => ({
   gte: `v${SEP}${source}${SEP}${path}${SEP}`,
@@ -45,6 +46,7 @@ export const sourceOfHeadKey = (key: string): string => key.slice(2);
 
 export const chunk = (digest: string): string => `k${SEP}${digest}`;
 export const chunkRange = { gte: `k${SEP}`, lt: `k${AFTER}` };
+export const digestOfChunkKey = (key: string): string => key.slice(2);
 
 export const stats = (source: string): string => `s${SEP}${source}`;
 

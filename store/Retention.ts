@@ -77,13 +77,13 @@ export const plan = async (db: Database, source: string, cutoff: number): Promis
 /** Deletes every chunk that no version of any source references; returns how many and their bytes. */
 export const collect = async (db: Database): Promise<{ readonly chunks: number; readonly bytes: number }> => {
   const referenced = new Set<string>();
-  for await (const [, bytes] of entries(db, { gte: "v\u0000", lt: "v\u0001" })) {
+  for await (const [, bytes] of entries(db, Keys.allVersions)) {
     for (const c of parseJson<History.Version>(bytes).manifest) referenced.add(c.digest);
   }
   const operations: Array<BatchOperation> = [];
   let freed = 0;
   for await (const [key, value] of entries(db, Keys.chunkRange)) {
-    if (referenced.has(key.slice(2))) continue;
+    if (referenced.has(Keys.digestOfChunkKey(key))) continue;
     operations.push({ type: "del", key });
     freed += value.length;
   }

@@ -168,9 +168,8 @@ export const make = (db: Database, options: Options) => {
     yield* History.treeAsOf(group, seq);
   }
 
-  /** The log of a source, in order (events without chunk bytes). */
+  /** The log of a source from `fromSeq`, in order, events without chunk bytes (after retention it starts at the cutoff). */
   async function* log(source: string, fromSeq = 1): AsyncGenerator<Event.Event> {
-    // After retention the log starts at the snapshot's cutoff.
     for await (const [, bytes] of entries(db, { gte: Keys.log(source, fromSeq), lt: Keys.logRange(source).lt })) {
       const e = E.flatMap(Event.decode)(Envelope.decode(bytes));
       if (E.isLeft(e)) throw new Error(`the log of ${source} is damaged: ${e.left}`);
