@@ -15,6 +15,7 @@ import { randomBytes } from "node:crypto";
 import { lstat, mkdir, open, rename, rm, symlink, utimes, chmod, lutimes } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import type * as History from "../core/History.ts";
+import * as Digest from "../core/Digest.ts";
 import * as ItemPath from "../core/ItemPath.ts";
 import * as Manifest from "../core/Manifest.ts";
 import type { Store } from "./Store.ts";
@@ -38,7 +39,7 @@ export const describeError = (e: RestoreError): string =>
     ? `refusing to restore ${JSON.stringify(e.path)}: ${e.reason}`
     : e._tag === "ChunkMissing"
     ? `cannot restore ${JSON.stringify(e.path)}: chunk ${e.digest} is missing from the store`
-    : `restored bytes of ${JSON.stringify(e.path)} do not match its recorded digest`;
+    : `stored bytes of ${JSON.stringify(e.path)} do not match their recorded digests; nothing was written for it`;
 
 /** True when `path` is one of `filters` or lies inside one (no filters = everything). */
 const selected = (path: string, filters: ReadonlyArray<string>): boolean =>
@@ -125,11 +126,13 @@ const restoreFile = async (store: Store, full: string, v: History.Version): Prom
     if (chunks.has(ref.digest)) continue;
     const bytes = await store.chunk(ref.digest);
     if (bytes === undefined) return E.left({ _tag: "ChunkMissing", path: v.path, digest: ref.digest });
+    // The bytes themselves are hashed: a chunk damaged on disk must fail the restore, not restore wrong data.
+    if (Digest.of(store.hash, bytes) !== ref.digest) return E.left({ _tag: "DigestMismatch", path: v.path });
     chunks.set(ref.digest, bytes);
   }
   const data = Manifest.assemble(v.manifest, (d) => chunks.get(d));
   if (E.isLeft(data)) return E.left({ _tag: "ChunkMissing", path: v.path, digest: data.left.digest });
-  if (data.right.length !== meta.size || store.contentDigest(v.manifest) !== meta.digest) return E.left({ _tag: "DigestMismatch", path: v.path });
+  if (data.right.length !== meta.size || Manifest.contentDigest(v.manifest, store.hash) !== meta.digest) return E.left({ _tag: "DigestMismatch", path: v.path });
   const temp = join(full, "..", `.tidemark-restore-${randomBytes(6).toString("hex")}`);
   const handle = await open(temp, "wx", meta.mode);
   try {

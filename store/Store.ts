@@ -19,7 +19,6 @@ import * as Envelope from "../core/Envelope.ts";
 import * as Event from "../core/Event.ts";
 import * as Fingerprint from "../core/Fingerprint.ts";
 import * as History from "../core/History.ts";
-import * as Manifest from "../core/Manifest.ts";
 import type { KnownItem } from "../core/ItemMeta.ts";
 import type { ItemPath } from "../core/ItemPath.ts";
 import * as SourceHead from "../core/SourceHead.ts";
@@ -267,10 +266,8 @@ export const make = (db: Database, options: Options) => {
 
   const close = (): Promise<void> => db.close();
 
-  /** The content digest of a manifest, with the store's hash. */
-  const contentDigest = (manifest: Manifest.Manifest) => Manifest.contentDigest(manifest, options.hash);
 
-  return { append, head, sources, catalogue, metadata, fingerprint, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, retain, collectChunks, close, contentDigest, db };
+  return { append, head, sources, catalogue, metadata, fingerprint, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, retain, collectChunks, close, hash: options.hash, db };
 };
 
 /**

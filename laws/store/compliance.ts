@@ -20,6 +20,7 @@ import type { ItemPath } from "../../core/ItemPath.ts";
 import * as SortedMap from "../../core/SortedMap.ts";
 import * as View from "../../core/View.ts";
 import type { Database } from "../../store/Database.ts";
+import * as Keys from "../../store/Keys.ts";
 import * as Restore from "../../store/Restore.ts";
 import * as Store from "../../store/Store.ts";
 import { check } from "../property.ts";
@@ -188,6 +189,25 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>): v
     assert.ok(E.isRight(await Restore.restore(store, source, { seq: 2 }, earlier)));
     assert.equal((await readdir(earlier)).sort(), ["a.txt", "d"]);
     assert.equal(await readdir(join(earlier, "d")), []);
+  });
+
+  test("restore refuses a chunk damaged in the store instead of writing wrong bytes", async () => {
+    const source = freshSource();
+    const file = fileAt("damaged.txt" as ItemPath, "precious ".repeat(100), 1) as Event.ItemCreated;
+    await appendOk(store, source, renumber([file], source));
+    const ref = file.manifest[0]!;
+    const original = await store.chunk(ref.digest);
+    const damaged = original!.slice();
+    damaged[0] = damaged[0]! ^ 0xff;
+    await store.db.batch([{ type: "put", key: Keys.chunk(ref.digest), value: damaged }]);
+    try {
+      const target = join(dir, `damaged-${source}`);
+      const out = await Restore.restore(store, source, { seq: 1 }, target);
+      assert.ok(E.isLeft(out) && out.left._tag === "DigestMismatch", JSON.stringify(out));
+      assert.equal(await readdir(target), []);
+    } finally {
+      await store.db.batch([{ type: "put", key: Keys.chunk(ref.digest), value: original! }]);
+    }
   });
 
   test("bad input is refused with a typed error and nothing is written", async () => {
