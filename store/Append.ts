@@ -21,7 +21,7 @@ import { type BatchOperation, type Database, entries, json, parseJson } from "./
 import * as Keys from "./Keys.ts";
 import type { StoreError } from "./StoreError.ts";
 
-/** One source's counters: events appended, and chunk bytes its events carried (before dedup). */
+/** One source's counters: events appended, and the bytes of the file versions they wrote (before dedup). */
 export interface Stats {
   readonly events: number;
   readonly logicalBytes: number;
@@ -173,7 +173,7 @@ export const plan = async (
     }
     for (const v of History.versionsFor(e, updates.right)) operations.push({ type: "put", key: Keys.version(source, v.path, v.seq), value: json(v) });
     head = SourceHead.view.evolve(head, e);
-    const written = Event.chunksOf(e).reduce((n, c) => n + c.bytes.length, 0);
+    const written = Event.isContentEvent(e) ? e.meta.size : 0;
     stats = { ...stats, events: stats.events + 1, logicalBytes: stats.logicalBytes + written };
     applied++;
   }
