@@ -26,7 +26,11 @@ const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 export const encode = (value: unknown): Uint8Array => {
   const blobs: Array<Uint8Array> = [];
   let area = 0;
-  const header = JSON.stringify(value, (_key, v: unknown) => {
+  // The holder's own property is checked, not `v`: a subclass with `toJSON` (Node's Buffer) has
+  // already been turned into plain JSON by the time the replacer sees `v`.
+  const header = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const raw = this[key];
+    if (raw instanceof Uint8Array) v = raw;
     if (v instanceof Uint8Array) {
       const ref = { [BYTES_KEY]: [area, v.length] };
       blobs.push(v);
