@@ -12,6 +12,7 @@
  * | `k` chunks | digest | chunk bytes |
  * | `s` statistics | source | the source's counters (JSON) |
  * | `b` snapshot | source | where retained history starts, and the head before it (JSON) |
+ * | `g` generation | — | the store's random generation id (UTF-8) |
  *
  * @example
  * Keys.log("src", 42)   // "l\u0000src\u0000000000000000002a"
@@ -51,3 +52,5 @@ export const digestOfChunkKey = (key: string): string => key.slice(2);
 export const stats = (source: string): string => `s${SEP}${source}`;
 
 export const snapshot = (source: string): string => `b${SEP}${source}`;
+
+export const generation = "g";

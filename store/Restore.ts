@@ -18,7 +18,16 @@ import type * as History from "../core/History.ts";
 import * as Digest from "../core/Digest.ts";
 import * as ItemPath from "../core/ItemPath.ts";
 import * as Manifest from "../core/Manifest.ts";
-import type { Store } from "./Store.ts";
+
+/**
+ * Where a restore reads from: the store itself, or a remote store through the wire (the command
+ * line's `restore`).
+ */
+export interface TreeSource {
+  readonly treeAsOf: (source: string, seq: number) => AsyncIterable<History.Version>;
+  readonly chunk: (digest: string) => Promise<Uint8Array | undefined>;
+  readonly hash: Digest.HashFunction;
+}
 
 /** What was restored. */
 export interface Report {
@@ -71,7 +80,7 @@ const ensureParents = async (root: string, path: string): Promise<void> => {
  * @category restore
  */
 export const restore = async (
-  store: Store,
+  store: TreeSource,
   source: string,
   at: { readonly seq: number },
   target: string,
@@ -119,7 +128,7 @@ export const restore = async (
   return E.right(report);
 };
 
-const restoreFile = async (store: Store, full: string, v: History.Version): Promise<E.Either<RestoreError, number>> => {
+const restoreFile = async (store: TreeSource, full: string, v: History.Version): Promise<E.Either<RestoreError, number>> => {
   const meta = v.meta!;
   const chunks = new Map<string, Uint8Array>();
   for (const ref of v.manifest) {

@@ -13,6 +13,7 @@
  */
 import { ClassicLevel } from "classic-level";
 import * as E from "fp-ts/lib/Either.js";
+import { randomUUID } from "node:crypto";
 import * as Catalogue from "../core/Catalogue.ts";
 import type * as Digest from "../core/Digest.ts";
 import * as Envelope from "../core/Envelope.ts";
@@ -137,6 +138,12 @@ export const make = (db: Database, options: Options) => {
       out.push([path, Catalogue.knownItem(entry)]);
     }
     return { entries: out, next: null };
+  };
+
+  /** What the catalogue holds for each of `paths` (`null` = absent). */
+  const items = async (source: string, paths: ReadonlyArray<string>): Promise<ReadonlyArray<readonly [string, KnownItem | null]>> => {
+    const values = await db.getMany(paths.map((p) => Keys.catalogue(source, p)));
+    return paths.map((p, i) => [p, values[i] === undefined ? null : Catalogue.knownItem(parseJson<Catalogue.Entry>(values[i]!))] as const);
   };
 
   /** The fingerprint of a range of the catalogue. */
@@ -264,10 +271,22 @@ export const make = (db: Database, options: Options) => {
     return { catalogue: cat, history: hist, head };
   };
 
+  /**
+   * The store's generation: a random id made the first time it is asked for, so an agent can tell
+   * a store that was replaced or restored from an older copy.
+   */
+  const generation = async (): Promise<string> => {
+    const known = await db.get(Keys.generation);
+    if (known !== undefined) return new TextDecoder().decode(known);
+    const made = randomUUID();
+    await db.batch([{ type: "put", key: Keys.generation, value: new TextEncoder().encode(made) }], { sync: true });
+    return made;
+  };
+
   const close = (): Promise<void> => db.close();
 
 
-  return { append, head, sources, catalogue, metadata, fingerprint, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, retain, collectChunks, close, hash: options.hash, db };
+  return { append, head, sources, catalogue, metadata, items, fingerprint, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
 };
 
 /**
