@@ -1,0 +1,122 @@
+/**
+ * Queries — how the store server answers a client's `Query`: each answer is one or more results
+ * (`Tree` streams its versions in pages), or a readable failure. Checkpoints are not here: they are
+ * written, so the server's session decides who writes them.
+ *
+ * @example
+ * for await (const page of Queries.answer(store, { _tag: "Head", source }, registry)) send(page);
+ *
+ * @module
+ */
+import * as ItemPath from "../../core/ItemPath.ts";
+import type * as Protocol from "../../core/Protocol.ts";
+import type * as SourceHead from "../../core/SourceHead.ts";
+import type { Store } from "../../store/Store.ts";
+
+/** What the server knows of connected agents, for `Sources`. */
+export interface AgentInfo {
+  readonly peer: string;
+  readonly since: number;
+  readonly report: Protocol.AgentReport | null;
+}
+
+/** One source as `Sources` lists it. */
+export interface SourceStatus {
+  readonly source: string;
+  readonly head: SourceHead.SourceHead;
+  readonly agent: AgentInfo | null;
+}
+
+const pageSize = 256;
+const maxChunksPerQuery = 256;
+const maxItemsPerQuery = 4096;
+
+/** The mark of a source's last event: the agent compares it with the event it sent with that number. */
+export const headMark = async (store: Store, source: string): Promise<Protocol.HeadMark | null> => {
+  const head = await store.head(source);
+  if (head === undefined || head.seq === 0) return null;
+  for await (const e of store.log(source, head.seq)) return markOf(e);
+  return null;
+};
+
+/** The mark of an event (kind, time and the path or label it names). */
+export const markOf = (e: { readonly _tag: string; readonly seq: number; readonly at: number } & Partial<Record<"path" | "label", unknown>>): Protocol.HeadMark => ({
+  seq: e.seq,
+  at: e.at,
+  kind: e._tag,
+  name: typeof e.path === "string" ? e.path : typeof e.label === "string" ? e.label : null,
+});
+
+class QueryFailed extends Error {}
+
+const checkPath = (path: string): string => {
+  const parsed = ItemPath.parse(path);
+  if (parsed._tag === "Left") throw new QueryFailed(`bad path ${JSON.stringify(path)}: ${ItemPath.describe(parsed.left)}`);
+  return parsed.right;
+};
+
+async function* tree(store: Store, q: Extract<Protocol.Query, { _tag: "Tree" }>): AsyncGenerator<unknown> {
+  const filters = q.paths.map(checkPath);
+  const selected = (p: string) => filters.length === 0 || filters.some((f) => p === f || ItemPath.isInside(p, f));
+  let page: Array<unknown> = [];
+  for await (const v of store.treeAsOf(q.source, q.seq)) {
+    if (!selected(v.path)) continue;
+    page.push(v);
+    if (page.length === pageSize) {
+      yield page;
+      page = [];
+    }
+  }
+  yield page;
+}
+
+/**
+ * The results answering a query, in order (all but `Tree` give exactly one). Throws `Error` with a
+ * readable message when the query cannot be answered.
+ */
+export async function* answer(store: Store, q: Exclude<Protocol.Query, { _tag: "Checkpoint" }>, agents: (source: string) => AgentInfo | null): AsyncGenerator<unknown> {
+  switch (q._tag) {
+    case "Sources": {
+      const out: Array<SourceStatus> = [];
+      for await (const [source, head] of store.sources()) out.push({ source, head, agent: agents(source) });
+      yield out;
+      return;
+    }
+    case "Head":
+      yield { head: (await store.head(q.source)) ?? null, agent: agents(q.source), mark: await headMark(store, q.source) };
+      return;
+    case "Metadata":
+      yield await store.metadata(q.source, q.range, Math.max(1, Math.min(q.limit, 4096)));
+      return;
+    case "Fingerprint":
+      yield await store.fingerprint(q.source, q.range);
+      return;
+    case "Items":
+      if (q.paths.length > maxItemsPerQuery) throw new QueryFailed(`at most ${maxItemsPerQuery} items per query`);
+      yield await store.items(q.source, q.paths);
+      return;
+    case "History":
+      yield await store.history(q.source, checkPath(q.path) as ItemPath.ItemPath);
+      return;
+    case "Tree":
+      yield* tree(store, q);
+      return;
+    case "Chunks": {
+      if (q.digests.length > maxChunksPerQuery) throw new QueryFailed(`at most ${maxChunksPerQuery} chunks per query`);
+      const out: Array<readonly [string, Uint8Array | null]> = [];
+      for (const d of q.digests) out.push([d, (await store.chunk(d)) ?? null]);
+      yield out;
+      return;
+    }
+    case "SeqAt":
+      yield await store.seqAt(q.source, q.at);
+      return;
+    case "Stats":
+      yield await store.stats();
+      return;
+    default: {
+      const never: never = q;
+      throw new QueryFailed(`unknown query ${JSON.stringify(never)}`);
+    }
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Session — one client connection to the store server, as an Effect: hello, challenge and proof
+ * within a time limit, then the client's messages in order. Appends are applied and acknowledged
+ * once durable; queries are answered after every append sent before them on the same connection
+ * (the session handles one message at a time). Any protocol fault ends only this session: the
+ * client gets `Refused` with the reason, and the store is untouched.
+ *
+ * @example
+ * Effect.runFork(Session.run(config, registry, Link.fromSocket(socket)));
+ *
+ * @module
+ */
+import { Deferred, Effect } from "effect";
+import * as E from "fp-ts/lib/Either.js";
+import type { SourceId } from "../../core/Codecs.ts";
+import * as Protocol from "../../core/Protocol.ts";
+import * as StoreError from "../../store/StoreError.ts";
+import type { Store } from "../../store/Store.ts";
+import * as Auth from "../wire/Auth.ts";
+import type { Link, LinkClosed } from "../wire/Link.ts";
+import * as Queries from "./Queries.ts";
+
+/** What every session of a server shares. */
+export interface Config {
+  readonly store: Store;
+  readonly secret: Uint8Array | null;
+  readonly helloTimeoutMs: number;
+  readonly checkpointTimeoutMs: number;
+  readonly log: (line: string) => void;
+}
+
+/** A connected agent, as other sessions see it. */
+export interface ConnectedAgent {
+  readonly link: Link;
+  info: Queries.AgentInfo;
+  readonly waiters: Array<{ readonly label: string; readonly done: Deferred.Deferred<number> }>;
+}
+
+/** The server's table of connected agents: one per source (single writer). */
+export type Registry = Map<string, ConnectedAgent>;
+
+/** Why the server ends a session. */
+export interface Refusal {
+  readonly _tag: "Refusal";
+  readonly code: string;
+  readonly reason: string;
+}
+
+const refuse = (code: string, reason: string): Effect.Effect<never, Refusal> => Effect.fail({ _tag: "Refusal", code, reason });
+
+type Hello = Extract<Protocol.Message, { _tag: "Hello" }>;
+
+const within = (link: Link, ms: number, what: string): Effect.Effect<Protocol.Message, LinkClosed | Refusal> =>
+  link.receive.pipe(Effect.timeoutFail({ duration: ms, onTimeout: () => ({ _tag: "Refusal", code: "timeout", reason: `no ${what} within ${ms} ms` }) as const }));
+
+const handshake = (config: Config, link: Link): Effect.Effect<Hello, LinkClosed | Refusal> =>
+  Effect.gen(function* () {
+    const hello = yield* within(link, config.helloTimeoutMs, "hello");
+    if (hello._tag !== "Hello") return yield* refuse("protocol", `expected Hello, got ${hello._tag}`);
+    if (hello.protocol !== Protocol.version) return yield* refuse("version", `protocol ${hello.protocol} is not supported (this store speaks ${Protocol.version})`);
+    if (hello.role === "agent" && hello.source === null) return yield* refuse("protocol", "an agent must name its source");
+    const nonce = Auth.nonce();
+    yield* link.send({ _tag: "Challenge", protocol: Protocol.version, nonce, secured: config.secret !== null });
+    const proof = yield* within(link, config.helloTimeoutMs, "proof");
+    if (proof._tag !== "Proof") return yield* refuse("protocol", `expected Proof, got ${proof._tag}`);
+    if (config.secret !== null && !Auth.verify(config.secret, nonce, hello.role, hello.source, proof.mac)) {
+      return yield* refuse("auth", "authentication failed: wrong or missing secret");
+    }
+    return hello;
+  });
+
+const register = (registry: Registry, link: Link, source: string): Effect.Effect<void, Refusal> =>
+  Effect.suspend(() => {
+    const other = registry.get(source);
+    if (other !== undefined) return refuse("busy", `source ${JSON.stringify(source)} already has an agent connected (from ${other.info.peer}); one writer per source`);
+    registry.set(source, { link, info: { peer: link.peer, since: Date.now(), report: null }, waiters: [] });
+    return Effect.void;
+  });
+
+const unregister = (registry: Registry, link: Link, source: string) =>
+  Effect.sync(() => {
+    if (registry.get(source)?.link === link) registry.delete(source);
+  });
+
+const append = (config: Config, registry: Registry, link: Link, source: string, events: ReadonlyArray<unknown>) =>
+  Effect.gen(function* () {
+    const out = yield* Effect.promise(() => config.store.append(source, events));
+    if (E.isLeft(out)) return yield* refuse("append", StoreError.describe(out.left));
+    yield* link.send({ _tag: "Ack", seq: out.right.head.seq });
+    const agent = registry.get(source);
+    for (const e of events as ReadonlyArray<{ _tag?: unknown; label?: unknown; seq?: unknown }>) {
+      if (e._tag !== "CheckpointMarked" || agent === undefined) continue;
+      for (const w of agent.waiters.filter((w) => w.label === e.label)) yield* Deferred.succeed(w.done, e.seq as number);
+    }
+  }).pipe(Effect.uninterruptible);
+
+const checkpoint = (config: Config, registry: Registry, q: Extract<Protocol.Query, { _tag: "Checkpoint" }>): Effect.Effect<unknown, string> =>
+  Effect.gen(function* () {
+    const agent = registry.get(q.source);
+    if (agent !== undefined) {
+      // The source's writer marks it, in order with its own events.
+      const done = yield* Deferred.make<number>();
+      agent.waiters.push({ label: q.label, done });
+      yield* agent.link.send({ _tag: "CheckpointRequested", label: q.label }).pipe(Effect.mapError((e) => `the agent is gone: ${e.reason}`));
+      const seq = yield* Deferred.await(done).pipe(
+        Effect.timeoutFail({ duration: config.checkpointTimeoutMs, onTimeout: () => `the agent did not mark the checkpoint within ${config.checkpointTimeoutMs} ms` }),
+        Effect.ensuring(Effect.sync(() => agent.waiters.splice(agent.waiters.findIndex((w) => w.done === done), 1))),
+      );
+      return { seq, label: q.label };
+    }
+    const head = yield* Effect.promise(() => config.store.head(q.source));
+    if (head === undefined) return yield* Effect.fail(`the store has no source ${JSON.stringify(q.source)}`);
+    const event = { _tag: "CheckpointMarked", source: q.source, seq: head.seq + 1, at: Date.now(), label: q.label };
+    const out = yield* Effect.promise(() => config.store.append(q.source, [event]));
+    if (E.isLeft(out)) return yield* Effect.fail(StoreError.describe(out.left));
+    return { seq: event.seq, label: q.label };
+  });
+
+const query = (config: Config, registry: Registry, link: Link, id: number, q: Protocol.Query): Effect.Effect<void, LinkClosed> =>
+  Effect.gen(function* () {
+    if (q._tag === "Checkpoint") {
+      const made = yield* Effect.either(checkpoint(config, registry, q));
+      return yield* link.send(made._tag === "Right" ? { _tag: "Reply", id, more: false, result: made.right } : { _tag: "Failed", id, reason: made.left });
+    }
+    const results = Queries.answer(config.store, q, (s) => registry.get(s)?.info ?? null);
+    let current = yield* Effect.tryPromise({ try: () => results.next(), catch: (e) => (e as Error).message }).pipe(Effect.either);
+    while (current._tag === "Right" && current.right.done !== true) {
+      const value = current.right.value;
+      current = yield* Effect.tryPromise({ try: () => results.next(), catch: (e) => (e as Error).message }).pipe(Effect.either);
+      const more = current._tag === "Right" && current.right.done !== true;
+      yield* link.send({ _tag: "Reply", id, more, result: value });
+    }
+    if (current._tag === "Left") yield* link.send({ _tag: "Failed", id, reason: current.left });
+  });
+
+const serve = (config: Config, registry: Registry, link: Link, hello: Hello): Effect.Effect<never, LinkClosed | Refusal> =>
+  Effect.forever(
+    Effect.gen(function* () {
+      const m = yield* link.receive;
+      switch (m._tag) {
+        case "Append":
+          if (hello.role !== "agent") return yield* refuse("protocol", "only an agent may append");
+          return yield* append(config, registry, link, hello.source!, m.events);
+        case "Query":
+          return yield* query(config, registry, link, m.id, m.query);
+        case "Report": {
+          const agent = hello.role === "agent" ? registry.get(hello.source!) : undefined;
+          if (agent !== undefined && agent.link === link) agent.info = { ...agent.info, report: m.report };
+          return;
+        }
+        case "Ping":
+          return yield* link.send({ _tag: "Pong", at: m.at });
+        default:
+          return yield* refuse("protocol", `unexpected ${m._tag} from a client`);
+      }
+    }),
+  );
+
+/**
+ * Runs one session to its end. Never fails: every end is logged.
+ *
+ * @category sessions
+ */
+export const run = (config: Config, registry: Registry, link: Link): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const hello = yield* handshake(config, link);
+    const head = hello.source === null ? null : yield* Effect.promise(() => Queries.headMark(config.store, hello.source!));
+    if (hello.role === "agent") yield* register(registry, link, hello.source!);
+    const welcome = Effect.gen(function* () {
+      yield* link.send({ _tag: "Welcome", generation: yield* Effect.promise(() => config.store.generation()), head });
+      config.log(`${link.peer} ${hello.role}${hello.source === null ? "" : ` for ${hello.source}`} connected`);
+      return yield* serve(config, registry, link, hello);
+    });
+    return yield* hello.role === "agent" ? welcome.pipe(Effect.ensuring(unregister(registry, link, hello.source as SourceId))) : welcome;
+  }).pipe(
+    Effect.catchAll((e) =>
+      e._tag === "Refusal"
+        ? Effect.gen(function* () {
+          config.log(`${link.peer} refused (${e.code}): ${e.reason}`);
+          yield* link.send({ _tag: "Refused", code: e.code, reason: e.reason }).pipe(Effect.ignore);
+          yield* Effect.sleep(50);
+        })
+        : Effect.sync(() => config.log(`${link.peer} closed: ${e.reason}`))
+    ),
+    Effect.ensuring(link.close("session ended")),
+  );

@@ -1,0 +1,195 @@
+/**
+ * Link — a connection that carries protocol messages: frames over any duplex of bytes (a TCP or TLS
+ * socket, or an in-memory pair for tests), each payload an `Envelope` whose header is decoded as a
+ * `Protocol.Message` before anyone sees it. A malformed frame, an oversize length, or a frame that
+ * stalls half-sent closes the link with a reason; nothing else is affected.
+ *
+ * @example
+ * import { Effect } from "effect";
+ * import * as Link from "./Link.ts";
+ * const [a, b] = Link.memoryPair();
+ * await Effect.runPromise(a.send({ _tag: "Ping", at: 1 }));
+ * await Effect.runPromise(b.receive);   // { _tag: "Ping", at: 1 }
+ *
+ * @module
+ */
+import { Effect, Queue } from "effect";
+import * as E from "fp-ts/lib/Either.js";
+import type { Socket } from "node:net";
+import * as Envelope from "../../core/Envelope.ts";
+import * as Frame from "../../core/Frame.ts";
+import * as Protocol from "../../core/Protocol.ts";
+
+/** The link is closed; `reason` says why. */
+export interface LinkClosed {
+  readonly _tag: "LinkClosed";
+  readonly reason: string;
+}
+
+/** A message connection. */
+export interface Link {
+  readonly peer: string;
+  /** Sends one message; waits while the peer is not reading (back-pressure). */
+  readonly send: (message: Protocol.Message) => Effect.Effect<void, LinkClosed>;
+  /** The next message, or why the link closed. */
+  readonly receive: Effect.Effect<Protocol.Message, LinkClosed>;
+  /** Closes the link (idempotent). */
+  readonly close: (reason: string) => Effect.Effect<void>;
+  /** True once closed. */
+  readonly isClosed: () => boolean;
+}
+
+/** The byte stream under a link. */
+export interface Duplex {
+  readonly peer: string;
+  readonly write: (bytes: Uint8Array) => Promise<void>;
+  readonly onData: (f: (bytes: Uint8Array) => void) => void;
+  readonly onEnd: (f: (reason: string) => void) => void;
+  readonly pause: () => void;
+  readonly resume: () => void;
+  readonly destroy: () => void;
+}
+
+/** Limits of one link. */
+export interface Limits {
+  readonly maxFrameBytes: number;
+  /** A frame begun but not finished within this time closes the link. */
+  readonly stallMs: number;
+}
+
+export const defaultLimits: Limits = { maxFrameBytes: Frame.defaultMaxBytes, stallMs: 30_000 };
+
+type Incoming = { readonly _tag: "Message"; readonly message: Protocol.Message } | { readonly _tag: "Closed"; readonly reason: string };
+
+const highWater = 64;
+const lowWater = 8;
+
+/** Decodes one frame's payload into a message, or says why it cannot. */
+export const decodeFrame = (payload: Uint8Array): E.Either<string, Protocol.Message> =>
+  E.flatMap(Protocol.decode)(Envelope.decode(payload));
+
+/**
+ * A link over a duplex of bytes.
+ *
+ * @category constructors
+ */
+export const fromDuplex = (duplex: Duplex, limits: Limits = defaultLimits): Link => {
+  const queue = Effect.runSync(Queue.unbounded<Incoming>());
+  let reader = Frame.reader(limits.maxFrameBytes);
+  let closedReason: string | undefined;
+  let paused = false;
+  let lastData = 0;
+
+  const shut = (reason: string): void => {
+    if (closedReason !== undefined) return;
+    closedReason = reason;
+    clearInterval(watchdog);
+    Queue.unsafeOffer(queue, { _tag: "Closed", reason });
+    duplex.destroy();
+  };
+  const watchdog = setInterval(() => {
+    if (Frame.pendingBytes(reader) > 0 && performance.now() - lastData > limits.stallMs) shut(`a frame stalled for over ${limits.stallMs} ms`);
+  }, Math.min(1000, limits.stallMs));
+  (watchdog as { unref?: () => void }).unref?.();
+
+  duplex.onData((bytes) => {
+    if (closedReason !== undefined) return;
+    lastData = performance.now();
+    const out = Frame.push(reader, bytes);
+    reader = out.reader;
+    for (const frame of out.frames) {
+      const message = decodeFrame(frame);
+      if (E.isLeft(message)) return shut(`malformed message: ${message.left}`);
+      Queue.unsafeOffer(queue, { _tag: "Message", message: message.right });
+    }
+    if (out.error !== undefined) return shut(Frame.describeError(out.error));
+    if (!paused && Effect.runSync(Queue.size(queue)) > highWater) {
+      paused = true;
+      duplex.pause();
+    }
+  });
+  duplex.onEnd((reason) => shut(reason));
+
+  const receive: Effect.Effect<Protocol.Message, LinkClosed> = Effect.flatMap(Queue.take(queue), (item) => {
+    if (item._tag === "Closed") {
+      Queue.unsafeOffer(queue, item);
+      return Effect.fail({ _tag: "LinkClosed", reason: item.reason } as const);
+    }
+    if (paused && Effect.runSync(Queue.size(queue)) < lowWater) {
+      paused = false;
+      duplex.resume();
+    }
+    return Effect.succeed(item.message);
+  });
+
+  const send = (message: Protocol.Message): Effect.Effect<void, LinkClosed> =>
+    Effect.suspend(() => {
+      if (closedReason !== undefined) return Effect.fail({ _tag: "LinkClosed", reason: closedReason } as const);
+      const bytes = Frame.encode(Envelope.encode(message));
+      return Effect.tryPromise({ try: () => duplex.write(bytes), catch: (e) => ({ _tag: "LinkClosed", reason: String(e) }) as const });
+    });
+
+  return {
+    peer: duplex.peer,
+    send,
+    receive,
+    close: (reason) => Effect.sync(() => shut(reason)),
+    isClosed: () => closedReason !== undefined,
+  };
+};
+
+/** The duplex of a TCP or TLS socket. @category constructors */
+export const socketDuplex = (socket: Socket): Duplex => ({
+  peer: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`,
+  write: (bytes) =>
+    new Promise((resolve, reject) => {
+      if (socket.destroyed) return reject(new Error("socket closed"));
+      const flushed = socket.write(bytes, (err) => (err ? reject(err) : undefined));
+      if (flushed) resolve();
+      else socket.once("drain", () => resolve());
+    }),
+  onData: (f) => socket.on("data", (b: Uint8Array) => f(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))),
+  onEnd: (f) => {
+    socket.on("error", (e) => f(e.message));
+    socket.on("close", () => f("connection closed by the peer"));
+  },
+  pause: () => socket.pause(),
+  resume: () => socket.resume(),
+  destroy: () => socket.destroy(),
+});
+
+/** A link over a socket. @category constructors */
+export const fromSocket = (socket: Socket, limits: Limits = defaultLimits): Link => fromDuplex(socketDuplex(socket), limits);
+
+/**
+ * Two links joined in memory, for tests of the protocol without sockets.
+ *
+ * @category constructors
+ */
+export const memoryPair = (limits: Limits = defaultLimits): readonly [Link, Link] => {
+  type End = { data?: (b: Uint8Array) => void; end?: (r: string) => void };
+  const ends: [End, End] = [{}, {}];
+  const duplex = (self: End, other: End, peer: string): Duplex => ({
+    peer,
+    write: async (bytes) => {
+      const copy = bytes.slice();
+      queueMicrotask(() => other.data?.(copy));
+    },
+    onData: (f) => (self.data = f),
+    onEnd: (f) => (self.end = f),
+    pause: () => {},
+    resume: () => {},
+    destroy: () => {
+      queueMicrotask(() => other.end?.("connection closed by the peer"));
+    },
+  });
+  return [fromDuplex(duplex(ends[0], ends[1], "memory:a"), limits), fromDuplex(duplex(ends[1], ends[0], "memory:b"), limits)];
+};
+
+/** Parses `HOST:PORT` or `[IPv6]:PORT`. */
+export const parseAddress = (text: string): E.Either<string, { readonly host: string; readonly port: number }> => {
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || !(port > 0 && port < 65536)) return E.left(`${JSON.stringify(text)} is not HOST:PORT`);
+  return E.right({ host: m[1] ?? m[2]!, port });
+};
