@@ -1,0 +1,255 @@
+/**
+ * Agent — the agent runtime: protects one directory as one source. It runs the core's event
+ * processor for real: on start (or when the store was lost) it flags the items that may differ and
+ * walks them behind the cursor, asking the store for range fingerprints first and metadata only where
+ * ranges differ; live changes from the watcher are decided as they come (forwarded behind the
+ * cursor, absorbed ahead of it), and live changes go before resync work. Every event is spooled
+ * before it is sent; acknowledgements drop it from the spool. A lost store means blackout,
+ * reconnection with capped, jittered exponential back-off, and a resync on return.
+ *
+ * @example
+ * const agent = await Agent.start({ root: "/srv/data", source, store: "127.0.0.1:7420", secret: null, spoolDir });
+ * // … later
+ * await agent.stop();
+ *
+ * @module
+ */
+import { Effect, Schedule } from "effect";
+import type { SourceId } from "../../core/Codecs.ts";
+import type * as Event from "../../core/Event.ts";
+import * as Processor from "../../core/Processor.ts";
+import { isSyncing } from "../../core/ProcessorState.ts";
+import * as Step from "../../core/ProcessorStep.ts";
+import * as SortedMap from "../../core/SortedMap.ts";
+import * as Client from "../wire/Client.ts";
+import * as LocalTree from "./LocalTree.ts";
+import * as Resync from "./Resync.ts";
+import * as Spool from "./Spool.ts";
+import { call, ClientFailure, decide, type Shell } from "./Shell.ts";
+import * as StoreView from "./StoreView.ts";
+import * as Watch from "./Watch.ts";
+
+/** How to run an agent. */
+export interface Options {
+  readonly root: string;
+  readonly source: SourceId;
+  readonly store: string;
+  readonly secret: Uint8Array | null;
+  readonly tls?: Client.TlsOptions | undefined;
+  readonly spoolDir: string;
+  /** Human-readable lines: state changes, blackouts, warnings. */
+  readonly log?: (line: string) => void;
+  readonly onProgress?: ((p: Progress) => void) | undefined;
+  /** Most events sent and not yet acknowledged (default 1024). */
+  readonly windowEvents?: number;
+  readonly heartbeatMs?: number;
+  readonly scanIntervalMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+/** Where the agent is, for progress displays and `status`. */
+export interface Progress {
+  readonly state: Event.ProcessorStateName;
+  readonly connected: boolean;
+  readonly itemsDone: number;
+  readonly itemsTotal: number;
+  readonly bytesSent: number;
+  readonly pending: number;
+  readonly unacknowledged: number;
+}
+
+/** A running agent. */
+export interface Running {
+  /** Finishes the current step, waits briefly for acknowledgements, persists the spool and stops. */
+  readonly stop: () => Promise<void>;
+  /** Resolves when the agent ends by itself: a final refusal (wrong secret, source taken). */
+  readonly failed: Promise<string>;
+  readonly progress: () => Progress;
+  /** Marks an application-consistent checkpoint after the changes seen so far; resolves with its sequence number. */
+  readonly checkpoint: (label: string) => Promise<number>;
+}
+
+const finalCodes = new Set(["auth", "busy", "version", "tls"]);
+
+const backoff = (maxMs: number) =>
+  Schedule.exponential("200 millis", 2).pipe(Schedule.union(Schedule.spaced(`${maxMs} millis`)), Schedule.jittered);
+
+/**
+ * Starts protecting `root`.
+ *
+ * @category constructors
+ */
+export const start = async (options: Options): Promise<Running> => {
+  const log = options.log ?? (() => {});
+  const spool = await Spool.open(options.spoolDir, { source: options.source, root: options.root });
+  if (spool.damaged) log("the local spool was damaged; it was discarded and the tree will be compared in full");
+  const shell: Shell = {
+    options,
+    tree: LocalTree.make(options.root, { exclude: [options.spoolDir], onUnreadable: (u) => log(`cannot read ${u.path}: ${u.reason}; keeping the stored version`) }),
+    spool,
+    view: StoreView.make(),
+    dirty: new Set(),
+    log,
+    state: Processor.initial,
+    client: undefined,
+    needsCompare: true,
+    listing: [],
+    span: Number.POSITIVE_INFINITY,
+    itemsTotal: 0,
+    itemsDone: 0,
+    bytesSent: 0,
+    wake: () => {},
+  };
+  const abort = new AbortController();
+  let stopping = false;
+  let fail: (reason: string) => void = () => {};
+  const failed = new Promise<string>((resolve) => (fail = resolve));
+  const checkpoints: Array<{ readonly label: string; readonly done: (seq: number) => void; readonly error: (e: Error) => void }> = [];
+  const watch = Watch.start(shell);
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      shell.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const progress = (): Progress => ({
+    state: shell.state._tag,
+    connected: shell.client !== undefined && !shell.client.isClosed(),
+    itemsDone: shell.itemsDone,
+    itemsTotal: shell.itemsTotal,
+    bytesSent: shell.bytesSent,
+    pending: shell.dirty.size + SortedMap.size(shell.state.sync.flags),
+    unacknowledged: spool.pending().length,
+  });
+
+  const connect = async (): Promise<void> => {
+    let warned = false;
+    const attempt = Client.connect({
+      address: options.store,
+      role: "agent",
+      source: options.source,
+      secret: options.secret,
+      tls: options.tls,
+      lastSeq: shell.state.nextSeq - 1,
+      onAck: (seq) => void spool.acked(seq).then(() => shell.wake()),
+      onCheckpointRequested: (label) => void queueCheckpoint(label).catch(() => undefined),
+      onClose: () => shell.wake(),
+    }).pipe(
+      Effect.tapError((e) =>
+        Effect.sync(() => {
+          if (!warned && e._tag !== "Refused") log(`${Client.describeError(e)}; retrying (blackout)`);
+          warned = true;
+        })
+      ),
+      Effect.retry({ schedule: backoff(options.maxBackoffMs ?? 10_000), while: (e) => e._tag !== "Refused" }),
+    );
+    const client = await Effect.runPromise(Effect.either(attempt), { signal: abort.signal });
+    if (client._tag === "Left") throw new ClientFailure(client.left);
+    shell.client = client.right;
+    log(`connected to the store at ${options.store}`);
+    await Resync.welcome(shell, client.right.welcome);
+  };
+
+  const lose = async (reason: string): Promise<void> => {
+    shell.client?.isClosed() === false && (await Effect.runPromise(shell.client.close(reason)));
+    shell.client = undefined;
+    if (shell.state._tag !== "idle" && shell.state._tag !== "blackout") {
+      log(`lost the store: ${reason}`);
+      await decide(shell, { _tag: "LoseStore", at: Date.now(), reason });
+    }
+  };
+
+  const handle = async (e: unknown): Promise<void> => {
+    if (!(e instanceof ClientFailure)) throw e;
+    const error = e.error;
+    if (error._tag === "Refused" && finalCodes.has(error.code)) {
+      stopping = true;
+      return fail(Client.describeError(error));
+    }
+    if (error._tag === "Refused" && error.code === "append") {
+      log(`the store refused an append (${error.reason}); comparing everything again`);
+      await Resync.reset(shell);
+    }
+    await lose(e.message);
+  };
+
+  const queueCheckpoint = (label: string): Promise<number> =>
+    new Promise((done, error) => {
+      checkpoints.push({ label, done, error });
+      shell.wake();
+    });
+
+  const markCheckpoint = async (): Promise<void> => {
+    const next = checkpoints.shift()!;
+    // Changes the watcher is about to report belong before the checkpoint.
+    await new Promise((r) => setTimeout(r, 250));
+    while (shell.dirty.size > 0) await Resync.capture(shell, Resync.takeDirty(shell));
+    const events = await decide(shell, { _tag: "MarkCheckpoint", at: Date.now(), label: next.label });
+    next.done(events[0]!.seq);
+  };
+
+  let liveBudget = 16;
+  const turn = async (): Promise<void> => {
+    if (shell.client === undefined || shell.client.isClosed()) {
+      if (shell.client !== undefined) await lose("connection closed");
+      return connect();
+    }
+    if (spool.pending().length >= (options.windowEvents ?? 1024)) return sleep(1000);
+    if (checkpoints.length > 0 && shell.state._tag !== "idle") return markCheckpoint();
+    if (shell.dirty.size > 0 && (liveBudget-- > 0 || !isSyncing(shell.state))) return Resync.capture(shell, Resync.takeDirty(shell));
+    liveBudget = 16;
+    if (watch.rescanRequested() && shell.state._tag === "backup") return Resync.begin(shell, "watcher-overflow", "compare");
+    const step = Step.next(shell.state);
+    if (step._tag === "Nothing") return sleep(1000);
+    return Resync.step(shell, step);
+  };
+
+  const loop = (async () => {
+    while (!stopping) {
+      try {
+        await turn();
+      } catch (e) {
+        if (stopping) break;
+        await handle(e).catch((inner) => {
+          stopping = true;
+          fail(`the agent stopped: ${(inner as Error).message}`);
+        });
+      }
+    }
+  })();
+
+  const heartbeat = setInterval(() => {
+    const client = shell.client;
+    if (client === undefined || client.isClosed()) return;
+    if (performance.now() - client.lastHeard() > 3 * (options.heartbeatMs ?? 5000)) {
+      void Effect.runPromise(client.close("no heartbeat from the store"));
+      return;
+    }
+    const p = progress();
+    const report = { state: p.state, trust: shell.state.sync.trust, pending: p.pending, unacknowledged: p.unacknowledged, itemsDone: p.itemsDone, itemsTotal: p.itemsTotal };
+    void Effect.runPromise(Effect.either(client.send({ _tag: "Ping", at: Date.now() }).pipe(Effect.zipRight(client.send({ _tag: "Report", report })))));
+    options.onProgress?.(p);
+  }, Math.min(1000, options.heartbeatMs ?? 5000));
+
+  const stop = async (): Promise<void> => {
+    if (!stopping) {
+      stopping = true;
+      abort.abort();
+      shell.wake();
+    }
+    await loop;
+    clearInterval(heartbeat);
+    watch.stop();
+    for (const c of checkpoints.splice(0)) c.error(new Error("the agent is stopping"));
+    const deadline = Date.now() + 5000;
+    while (spool.pending().length > 0 && shell.client?.isClosed() === false && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (shell.client !== undefined) await Effect.runPromise(shell.client.close("agent stopping"));
+    await spool.close();
+  };
+
+  return { stop, failed, progress, checkpoint: queueCheckpoint };
+};

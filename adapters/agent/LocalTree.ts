@@ -1,0 +1,161 @@
+/**
+ * LocalTree — the protected directory as the agent reads it: a sorted listing of its items, and each
+ * item's metadata, manifest and chunk bytes. A stat cache skips re-hashing a file whose size, mtime,
+ * ctime, inode and mode are unchanged, unless its mtime is too close to when it was read (git's racy
+ * timestamp rule: an edit within the same tick would otherwise go unseen).
+ *
+ * @example
+ * const tree = LocalTree.make("/srv/data", { exclude: ["/srv/data/.spool"] });
+ * const paths = await tree.list();          // sorted ItemPaths, directories included
+ * const item = await tree.read(paths[0]);   // LocalItem with chunk bytes, or undefined if gone
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import type { Dirent, Stats } from "node:fs";
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { join, relative, resolve, sep } from "node:path";
+import * as Chunking from "../../core/Chunking.ts";
+import * as Digest from "../../core/Digest.ts";
+import type { ItemMeta, LocalItem } from "../../core/ItemMeta.ts";
+import * as ItemPath from "../../core/ItemPath.ts";
+import * as Manifest from "../../core/Manifest.ts";
+import { sha256 } from "../Sha256.ts";
+
+/** How long after a read an mtime still counts as racy, in ms. */
+const racyMs = 2000;
+
+interface Cached {
+  readonly key: string;
+  readonly readAt: number;
+  readonly meta: ItemMeta;
+  readonly manifest: Manifest.Manifest;
+}
+
+/** Why an item could not be read (other than being gone). */
+export interface Unreadable {
+  readonly path: string;
+  readonly reason: string;
+}
+
+const statKey = (st: Stats): string => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.mode}`;
+
+const typeOf = (st: Stats): ItemMeta["type"] | undefined =>
+  st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : undefined;
+
+/** The protected tree. */
+export type LocalTree = ReturnType<typeof make>;
+
+/**
+ * A reader of the tree at `root`; `exclude` lists absolute paths (and their subtrees) to skip.
+ *
+ * @category constructors
+ */
+export const make = (root: string, options: { readonly exclude?: ReadonlyArray<string>; readonly onUnreadable?: (u: Unreadable) => void } = {}) => {
+  const base = resolve(root);
+  const excluded = (options.exclude ?? []).map((p) => resolve(p));
+  const cache = new Map<string, Cached>();
+  const full = (path: string): string => join(base, ...path.split("/"));
+  const isExcluded = (abs: string): boolean => excluded.some((x) => abs === x || abs.startsWith(x + sep));
+
+  /** The item path of an absolute or root-relative file name, if it is inside the tree and valid. */
+  const pathOf = (name: string): ItemPath.ItemPath | undefined => {
+    const abs = resolve(base, name);
+    if (isExcluded(abs)) return undefined;
+    const rel = relative(base, abs);
+    if (rel === "" || rel.startsWith("..")) return undefined;
+    const parsed = ItemPath.parse(rel.split(sep).join("/"));
+    return E.isRight(parsed) ? parsed.right : undefined;
+  };
+
+  /** Every item under `dir` (an item path, "" for the root), sorted in key order. */
+  const list = async (dir = ""): Promise<ReadonlyArray<ItemPath.ItemPath>> => {
+    const out: Array<ItemPath.ItemPath> = [];
+    const walk = async (abs: string): Promise<void> => {
+      let entries: Array<Dirent>;
+      try {
+        entries = await readdir(abs, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const child = join(abs, entry.name);
+        const path = pathOf(child);
+        if (path === undefined) continue;
+        if (!entry.isFile() && !entry.isDirectory() && !entry.isSymbolicLink()) continue;
+        out.push(path);
+        if (entry.isDirectory()) await walk(child);
+      }
+    };
+    await walk(dir === "" ? base : full(dir));
+    return out.sort(ItemPath.compare);
+  };
+
+  const metaOf = (st: Stats, type: ItemMeta["type"], digest: Digest.Digest | null, size: number, linkTarget: string | null): ItemMeta => ({
+    type,
+    size,
+    mode: st.mode & 0o7777,
+    mtimeMs: type === "dir" ? 0 : Math.floor(st.mtimeMs),
+    digest,
+    linkTarget,
+  });
+
+  const readFileItem = async (path: ItemPath.ItemPath, st: Stats, withBytes: boolean): Promise<LocalItem> => {
+    const key = statKey(st);
+    const hit = cache.get(path);
+    if (!withBytes && hit !== undefined && hit.key === key && hit.readAt - st.mtimeMs > racyMs) {
+      return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
+    }
+    const bytes = new Uint8Array(await readFile(full(path)));
+    const { manifest, chunks } = Manifest.build(bytes, Chunking.defaultParams, sha256);
+    const meta = metaOf(st, "file", Manifest.contentDigest(manifest, sha256), bytes.length, null);
+    // The cache keeps what was read only if the file did not change while it was read.
+    const after = await lstat(full(path)).catch(() => undefined);
+    if (after !== undefined && statKey(after) === key) cache.set(path, { key, readAt: Date.now(), meta, manifest });
+    else cache.delete(path);
+    return { path, meta, manifest, chunks: withBytes ? chunks : new Map() };
+  };
+
+  /**
+   * Reads one item: metadata and manifest, and chunk bytes when `withBytes` (default). `undefined`
+   * when it is gone or of an unsupported kind; throws `Unreadable` when it exists but cannot be read.
+   */
+  const read = async (path: ItemPath.ItemPath, withBytes = true): Promise<LocalItem | undefined> => {
+    const abs = full(path);
+    try {
+      const st = await lstat(abs);
+      const type = typeOf(st);
+      if (type === undefined || isExcluded(abs)) return undefined;
+      if (type === "dir") return { path, meta: metaOf(st, "dir", null, 0, null), manifest: [], chunks: new Map() };
+      if (type === "symlink") {
+        const target = await readlink(abs);
+        const bytes = new TextEncoder().encode(target);
+        return { path, meta: metaOf(st, "symlink", Digest.of(sha256, bytes), bytes.length, target), manifest: [], chunks: new Map() };
+      }
+      return await readFileItem(path, st, withBytes);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") {
+        cache.delete(path);
+        return undefined;
+      }
+      const u: Unreadable = { path, reason: code ?? String(e) };
+      options.onUnreadable?.(u);
+      throw u;
+    }
+  };
+
+  /** True when a file's stat data equal those of its last read (directories and links: when they still exist). */
+  const isUnchanged = async (path: ItemPath.ItemPath): Promise<boolean> => {
+    const st = await lstat(full(path)).catch(() => undefined);
+    if (st === undefined) return false;
+    if (!st.isFile()) return true;
+    return cache.get(path)?.key === statKey(st);
+  };
+
+  return { root: base, list, read, pathOf, isUnchanged };
+};
+
+/** True for the error `read` throws on an item that exists but cannot be read. */
+export const isUnreadable = (e: unknown): e is Unreadable =>
+  typeof e === "object" && e !== null && "path" in e && "reason" in e && !(e instanceof Error);

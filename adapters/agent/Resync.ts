@@ -1,0 +1,231 @@
+/**
+ * Resync — the agent's side of the store's conversation: what to do on a welcome (replay the spool,
+ * or drop it when the store does not continue it), how to start an upload or a resync, how to take
+ * each step the processor asks for (range fingerprints with an adaptive span, metadata pages, item
+ * metadata, processing one item), and how to decide one live change.
+ *
+ * The range search: a range of `span` local items is compared by fingerprint; equal → the whole
+ * range is matched; different → the span halves and the same start is tried again, until a range
+ * small enough is read as metadata. After a match the span doubles. Traffic grows with the number of
+ * differences times the log of the tree's size, not with the tree.
+ *
+ * @example
+ * await Resync.welcome(shell, client.welcome);
+ * await Resync.step(shell, ProcessorStep.next(shell.state));
+ *
+ * @module
+ */
+import * as Event from "../../core/Event.ts";
+import * as Fingerprint from "../../core/Fingerprint.ts";
+import type { KnownItem, LocalItem } from "../../core/ItemMeta.ts";
+import { compare, type ItemPath } from "../../core/ItemPath.ts";
+import * as Processor from "../../core/Processor.ts";
+import * as Protocol from "../../core/Protocol.ts";
+import * as Step from "../../core/ProcessorStep.ts";
+import { isSyncing } from "../../core/ProcessorState.ts";
+import * as SortedMap from "../../core/SortedMap.ts";
+import * as Client from "../wire/Client.ts";
+import { sha256 } from "../Sha256.ts";
+import { call, connected, decide, type Shell } from "./Shell.ts";
+import * as LocalTree from "./LocalTree.ts";
+
+/** Ranges with at most this many local items are read as metadata, not compared by fingerprint. */
+const smallRange = 32;
+const metadataPage = 1000;
+const replayBatch = 256;
+
+/** Forgets the agent's state: the next welcome starts an upload that compares everything. */
+export const reset = async (shell: Shell): Promise<void> => {
+  shell.state = Processor.initial;
+  shell.view.clear();
+  shell.needsCompare = true;
+  await shell.spool.clear();
+};
+
+const sameMark = (e: Event.Event | undefined, mark: Protocol.HeadMark | null): boolean =>
+  e !== undefined && mark !== null && e.at === mark.at && e._tag === mark.kind &&
+  (("path" in e ? e.path : "label" in e ? e.label : null) ?? null) === mark.name;
+
+/** Re-sends the spooled events the store lacks; false when the store does not continue the spool. */
+const replay = async (shell: Shell, head: number, mark: Protocol.HeadMark | null): Promise<boolean> => {
+  const pending = shell.spool.pending();
+  const expected = shell.state._tag === "idle" ? undefined : shell.state.nextSeq - 1;
+  if (pending.length === 0) return expected === undefined || expected === head;
+  const first = pending[0]!.seq;
+  const last = pending[pending.length - 1]!.seq;
+  if (head < first - 1 || head > last) return false;
+  if (head >= first && !sameMark(pending.find((e) => e.seq === head), mark)) return false;
+  if (expected !== undefined && expected !== last) return false;
+  const missing = pending.filter((e) => e.seq > head);
+  for (let i = 0; i < missing.length; i += replayBatch) {
+    await call(connected(shell).send({ _tag: "Append", events: missing.slice(i, i + replayBatch) }));
+  }
+  if (missing.length > 0) shell.log(`replayed ${missing.length} spooled events`);
+  return true;
+};
+
+/** Starts an upload (from idle) or a resync (after a blackout) once the store has welcomed the agent. */
+export const welcome = async (shell: Shell, w: Client.Client["welcome"]): Promise<void> => {
+  const seen = shell.spool.state().generation;
+  let reason: Event.ResyncReason = "store-returned";
+  if (seen !== null && seen !== w.generation) {
+    shell.log("the store is not the one this agent last wrote to (its generation changed); comparing everything");
+    await reset(shell);
+    reason = "store-generation-changed";
+  }
+  await shell.spool.setGeneration(w.generation);
+  const head = w.head?.seq ?? 0;
+  if (!(await replay(shell, head, w.head))) {
+    shell.log(`the store's head (${head}) does not continue this agent's log; comparing everything`);
+    await reset(shell);
+    reason = "store-gap";
+  }
+  if (shell.state._tag === "idle") {
+    const last = shell.spool.pending().at(-1)?.seq ?? head;
+    shell.listing = await shell.tree.list();
+    shell.span = Number.POSITIVE_INFINITY;
+    startProgress(shell);
+    await decide(shell, { _tag: "Protect", at: Date.now(), source: shell.options.source, nextSeq: last + 1, paths: shell.listing });
+    return;
+  }
+  if (shell.state._tag === "blackout") await begin(shell, reason, shell.needsCompare ? "compare" : "dirty");
+};
+
+const startProgress = (shell: Shell): void => {
+  shell.itemsDone = 0;
+  shell.itemsTotal = Math.max(shell.listing.length, SortedMap.size(shell.state.sync.flags));
+};
+
+/** Starts a resync: a full comparison flags every local item, a trusted one only what is flagged. */
+export const begin = async (shell: Shell, reason: Event.ResyncReason, trust: Event.ResyncTrust): Promise<void> => {
+  shell.listing = trust === "compare" ? await shell.tree.list() : [];
+  shell.span = Number.POSITIVE_INFINITY;
+  await decide(shell, { _tag: "BeginResync", at: Date.now(), reason, trust, paths: shell.listing, hostIntact: true });
+  startProgress(shell);
+  shell.itemsTotal = SortedMap.size(shell.state.sync.flags);
+};
+
+/** Reads an item for deciding; an unreadable one stands in as the store's version, so nothing is sent for it. */
+const readLocal = async (shell: Shell, path: ItemPath, remote: KnownItem | null | undefined): Promise<LocalItem | undefined> => {
+  try {
+    return await shell.tree.read(path);
+  } catch (e) {
+    if (!LocalTree.isUnreadable(e)) throw e;
+    return remote == null ? undefined : { path, meta: remote.meta, manifest: remote.manifest, chunks: new Map() };
+  }
+};
+
+const firstAtOrAfter = (listing: ReadonlyArray<string>, key: string): number => {
+  let lo = 0;
+  let hi = listing.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compare(listing[mid]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+};
+
+const localFingerprint = async (shell: Shell, paths: ReadonlyArray<ItemPath>): Promise<Fingerprint.Fingerprint> => {
+  let fp = Fingerprint.empty;
+  for (const p of paths) {
+    const item = await shell.tree.read(p, false).catch(() => undefined);
+    if (item !== undefined) fp = Fingerprint.combine(fp, Fingerprint.ofItem(sha256, p, item.meta));
+  }
+  return fp;
+};
+
+const rangeStep = async (shell: Shell, from: string): Promise<void> => {
+  const source = shell.options.source;
+  const i = firstAtOrAfter(shell.listing, from);
+  const n = Math.min(shell.span, shell.listing.length - i);
+  const lt = i + n < shell.listing.length ? shell.listing[i + n]! : null;
+  const client = connected(shell);
+  if (n > smallRange) {
+    const local = await localFingerprint(shell, shell.listing.slice(i, i + n));
+    const [reply] = await call(client.query({ _tag: "Fingerprint", source, range: { gte: from, lt } }));
+    const remote = await call(Client.decodeResult(Fingerprint.Fingerprint, reply));
+    if (Fingerprint.equals(local, remote)) {
+      await decide(shell, { _tag: "MatchRange", at: Date.now(), range: { gte: from, lt } });
+      shell.itemsDone += n;
+      shell.span = n * 2;
+    } else {
+      shell.span = Math.max(smallRange, Math.floor(n / 2));
+    }
+    return;
+  }
+  const [reply] = await call(client.query({ _tag: "Metadata", source, range: { gte: from, lt }, limit: metadataPage }));
+  const page = await call(Client.decodeResult(Protocol.MetadataPage, reply));
+  const entries = page.entries as unknown as ReadonlyArray<readonly [ItemPath, KnownItem]>;
+  for (const [p, k] of entries) shell.view.learn(p, k);
+  await decide(shell, { _tag: "ReceiveStoreMetadata", at: Date.now(), range: { gte: from, lt: page.next ?? lt }, entries });
+  shell.span = Math.max(shell.span, smallRange * 2);
+};
+
+/** Asks the store what it holds for some paths, and remembers it. */
+const fetchItems = async (shell: Shell, paths: ReadonlyArray<string>): Promise<ReadonlyArray<readonly [ItemPath, KnownItem | null]>> => {
+  const [reply] = await call(connected(shell).query({ _tag: "Items", source: shell.options.source, paths: [...paths] }));
+  const items = (await call(Client.decodeResult(Protocol.Items, reply))) as unknown as ReadonlyArray<readonly [ItemPath, KnownItem | null]>;
+  for (const [p, k] of items) shell.view.learn(p, k);
+  return items;
+};
+
+/** Takes the step the processor asks for. */
+export const step = async (shell: Shell, next: Step.Step): Promise<void> => {
+  switch (next._tag) {
+    case "Nothing":
+      return;
+    case "ResyncNeeded":
+      return begin(shell, "user-requested", "dirty");
+    case "NeedRange":
+      return rangeStep(shell, next.from);
+    case "NeedItems":
+      await decide(shell, { _tag: "ReceiveItemMetadata", at: Date.now(), items: await fetchItems(shell, next.paths) });
+      return;
+    case "ProcessItem": {
+      const local = await readLocal(shell, next.path, next.remote);
+      await decide(shell, { _tag: "ProcessItem", at: Date.now(), path: next.path, local });
+      shell.itemsDone++;
+      return;
+    }
+    case "Finish": {
+      const trust = shell.state.sync.trust;
+      await decide(shell, { _tag: "FinishSync", at: Date.now() });
+      if (trust === "compare") shell.needsCompare = false;
+      shell.itemsDone = shell.itemsTotal;
+      return;
+    }
+    default: {
+      const never: never = next;
+      return never;
+    }
+  }
+};
+
+/** The next dirty path, in the order changes were seen. */
+export const takeDirty = (shell: Shell): ItemPath => {
+  const [path] = shell.dirty;
+  shell.dirty.delete(path!);
+  return path as ItemPath;
+};
+
+/** The store's item for a path: from the agent's view, else asked. */
+const lookup = async (shell: Shell, path: ItemPath): Promise<KnownItem | undefined> => {
+  const seen = shell.view.get(path);
+  if (seen !== undefined) return seen ?? undefined;
+  const [[, item]] = (await fetchItems(shell, [path])) as [readonly [ItemPath, KnownItem | null]];
+  return item ?? undefined;
+};
+
+/** Decides one live change. A new directory's contents are queued too (its watch came late). */
+export const capture = async (shell: Shell, path: ItemPath): Promise<void> => {
+  const s = shell.state;
+  if (s._tag === "idle") return;
+  const forwarded = s._tag === "backup" || (isSyncing(s) && Step.isBehindCursor(s, path));
+  const known = forwarded ? await lookup(shell, path) : undefined;
+  const local = await readLocal(shell, path, known);
+  if (local?.meta.type === "dir" && known?.meta.type !== "dir") {
+    for (const child of await shell.tree.list(path)) shell.dirty.add(child);
+  }
+  await decide(shell, { _tag: "CaptureChange", at: Date.now(), path, local, known });
+};

@@ -1,0 +1,86 @@
+/**
+ * Shell — the agent's mutable state around the pure processor, and the one way events leave it:
+ * `decide` runs the decider, keeps the agent's view of the store in step, spools the events and
+ * sends them.
+ *
+ * @example
+ * const events = await Shell.decide(shell, { _tag: "CaptureChange", at: Date.now(), path, local, known });
+ *
+ * @module
+ */
+import { Effect } from "effect";
+import * as E from "fp-ts/lib/Either.js";
+import type * as Event from "../../core/Event.ts";
+import type { ItemPath } from "../../core/ItemPath.ts";
+import * as Processor from "../../core/Processor.ts";
+import type { ProcessorState } from "../../core/ProcessorState.ts";
+import * as Client from "../wire/Client.ts";
+import type { Options } from "./Agent.ts";
+import type * as LocalTree from "./LocalTree.ts";
+import type * as Spool from "./Spool.ts";
+import type * as StoreView from "./StoreView.ts";
+
+/** The agent's mutable shell around the pure processor. */
+export interface Shell {
+  readonly options: Options;
+  readonly tree: LocalTree.LocalTree;
+  readonly spool: Spool.Spool;
+  readonly view: StoreView.StoreView;
+  readonly dirty: Set<string>;
+  readonly log: (line: string) => void;
+  state: ProcessorState;
+  client: Client.Client | undefined;
+  needsCompare: boolean;
+  listing: ReadonlyArray<ItemPath>;
+  span: number;
+  itemsTotal: number;
+  itemsDone: number;
+  bytesSent: number;
+  wake: () => void;
+}
+
+/** A client call that failed; carries the client's error. */
+export class ClientFailure extends Error {
+  readonly error: Client.ClientError;
+  constructor(error: Client.ClientError) {
+    super(Client.describeError(error));
+    this.error = error;
+  }
+}
+
+/** Runs a client effect as a promise that rejects with `ClientFailure`. */
+export const call = async <A>(effect: Effect.Effect<A, Client.ClientError>): Promise<A> => {
+  const out = await Effect.runPromise(Effect.either(effect));
+  if (out._tag === "Left") throw new ClientFailure(out.left);
+  return out.right;
+};
+
+/** The connected client, or a failure saying the store is away. */
+export const connected = (shell: Shell): Client.Client => {
+  if (shell.client === undefined || shell.client.isClosed()) throw new ClientFailure({ _tag: "Disconnected", reason: "not connected" });
+  return shell.client;
+};
+
+/**
+ * Decides a command, then spools and sends its stream events (without chunk bytes the store holds).
+ * A send that fails leaves the events in the spool, for the replay on reconnect.
+ */
+export const decide = async (shell: Shell, command: Processor.Command): Promise<ReadonlyArray<Event.Event>> => {
+  const out = Processor.run(command, shell.state);
+  if (E.isLeft(out)) throw new Error(`processor refused ${command._tag}: ${Processor.describeError(out.left)}`);
+  shell.state = out.right.state;
+  const events = Processor.streamed(out.right.events).map((e) => {
+    const elided = shell.view.elide(e);
+    shell.view.apply(e);
+    return elided;
+  });
+  for (const e of events) if (e._tag === "AgentStateChanged") shell.log(`state ${e.from} → ${e.to} (${e.reason})`);
+  if (events.length === 0) return events;
+  await shell.spool.add(events);
+  shell.bytesSent += events.reduce((n, e) => n + ("chunks" in e ? e.chunks.reduce((m, c) => m + c.bytes.length, 0) : 0), 0);
+  if (shell.client !== undefined && !shell.client.isClosed()) {
+    await call(shell.client.send({ _tag: "Append", events })).catch(() => undefined);
+  }
+  return events;
+};
+

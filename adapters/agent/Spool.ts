@@ -1,0 +1,187 @@
+/**
+ * Spool — the agent's local state on disk: the events sent but not yet acknowledged (replayed on
+ * reconnect or after a restart; the store ignores replays it already holds) and a small state file
+ * naming the source, the protected root and the store generation last seen. Every record carries a
+ * SHA-256; a torn tail (a crash mid-write) is dropped, and anything damaged beyond that makes the
+ * whole local state count as lost, so the agent compares everything instead of trusting it.
+ *
+ * Layout of `events.log`: records `u32 length | 32-byte SHA-256 of payload | payload (Envelope)`.
+ * Writes are not fsynced: the spool survives the agent being killed (the OS keeps the pages); after
+ * a host crash the agent's full comparison repairs whatever the spool lost.
+ *
+ * @example
+ * const spool = await Spool.open("/var/lib/tidemark/laptop", { source: "laptop", root: "/home/me" });
+ * await spool.add(events);   // before sending them
+ * await spool.acked(42);     // the store holds everything up to 42
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { createHash } from "node:crypto";
+import { mkdir, open as openFile, readFile, rename, rm, type FileHandle, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import process from "node:process";
+import * as Envelope from "../../core/Envelope.ts";
+import * as Event from "../../core/Event.ts";
+
+/** What the agent remembers between runs. */
+export interface AgentState {
+  readonly version: 1;
+  readonly source: string;
+  readonly root: string;
+  readonly generation: string | null;
+}
+
+const digest = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(bytes).digest());
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const hexOf = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+const readState = async (file: string): Promise<AgentState | "missing" | "damaged"> => {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    return "missing";
+  }
+  try {
+    const { checksum, ...state } = JSON.parse(text) as AgentState & { checksum: string };
+    return checksum === hexOf(JSON.stringify(state)) && state.version === 1 ? state : "damaged";
+  } catch {
+    return "damaged";
+  }
+};
+
+/** Reads the records of a spool file: the events, and whether anything was damaged (not just torn). */
+const readRecords = (bytes: Uint8Array): { readonly events: ReadonlyArray<Event.Event>; readonly damaged: boolean } => {
+  const events: Array<Event.Event> = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  while (at + 36 <= bytes.length) {
+    const length = view.getUint32(at);
+    if (at + 36 + length > bytes.length) break; // torn tail
+    const payload = bytes.subarray(at + 36, at + 36 + length);
+    if (!equalBytes(bytes.subarray(at + 4, at + 36), digest(payload))) return { events, damaged: true };
+    const e = E.flatMap(Event.decode)(Envelope.decode(payload));
+    if (E.isLeft(e)) return { events, damaged: true };
+    events.push(e.right);
+    at += 36 + length;
+  }
+  return { events, damaged: false };
+};
+
+const record = (e: Event.Event): Uint8Array => {
+  const payload = Envelope.encode(e);
+  const out = new Uint8Array(36 + payload.length);
+  new DataView(out.buffer).setUint32(0, payload.length);
+  out.set(digest(payload), 4);
+  out.set(payload, 36);
+  return out;
+};
+
+/** Why a spool cannot be used. */
+export class SpoolError extends Error {}
+
+const lock = async (dir: string): Promise<() => Promise<void>> => {
+  const file = join(dir, "lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: "wx" });
+      return () => rm(file, { force: true });
+    } catch {
+      const pid = Number(await readFile(file, "utf8").catch(() => "0"));
+      const alive = pid > 0 && (() => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      if (alive && pid !== process.pid) throw new SpoolError(`the spool ${dir} is in use by another agent (pid ${pid})`);
+      await rm(file, { force: true });
+    }
+  }
+  throw new SpoolError(`cannot lock the spool ${dir}`);
+};
+
+/** The agent's spool. */
+export type Spool = Awaited<ReturnType<typeof open>>;
+
+/**
+ * Opens (creating if needed) the spool in `dir` for a source and root. Throws `SpoolError` when it
+ * belongs to another source or root, or another live agent holds it.
+ *
+ * @category constructors
+ */
+export const open = async (dir: string, identity: { readonly source: string; readonly root: string }) => {
+  await mkdir(dir, { recursive: true });
+  const unlock = await lock(dir);
+  const stateFile = join(dir, "state.json");
+  const logFile = join(dir, "events.log");
+  const found = await readState(stateFile);
+  if (typeof found === "object" && (found.source !== identity.source || found.root !== identity.root)) {
+    await unlock();
+    throw new SpoolError(`the spool ${dir} belongs to source ${JSON.stringify(found.source)} protecting ${found.root}; use another --spool`);
+  }
+  const records = found === "missing" ? { events: [], damaged: false } : readRecords(new Uint8Array(await readFile(logFile).catch(() => Buffer.alloc(0))));
+  const damaged = found === "damaged" || records.damaged;
+  let state: AgentState = typeof found === "object" && !damaged ? found : { version: 1, ...identity, generation: null };
+  let pending: Array<Event.Event> = damaged ? [] : [...records.events];
+  let handle: FileHandle = await openFile(logFile, damaged ? "w" : "a");
+
+  const saveState = async (next: AgentState): Promise<void> => {
+    state = next;
+    const temp = `${stateFile}.tmp`;
+    await writeFile(temp, JSON.stringify({ ...next, checksum: hexOf(JSON.stringify(next)) }));
+    await rename(temp, stateFile);
+  };
+  if (typeof found !== "object" || damaged) await saveState(state);
+
+  // Writes, acknowledgements and truncation arrive from different callers; they run one at a time.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <A>(task: () => Promise<A>): Promise<A> => {
+    const run = queue.then(task, task);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  /** Starts an empty log file (all acknowledged, or the spool was dropped). */
+  const restartLog = async (): Promise<void> => {
+    await handle.close();
+    handle = await openFile(logFile, "w");
+  };
+
+  return {
+    /** True when the local state was found damaged and discarded. */
+    damaged,
+    state: () => state,
+    /** Unacknowledged events, in sequence order. */
+    pending: (): ReadonlyArray<Event.Event> => pending,
+    setGeneration: (generation: string) => serial(() => (state.generation === generation ? Promise.resolve() : saveState({ ...state, generation }))),
+    /** Records events before they are sent. */
+    add: (events: ReadonlyArray<Event.Event>): Promise<void> =>
+      serial(async () => {
+        if (events.length === 0) return;
+        await handle.write(Buffer.concat(events.map(record)));
+        pending.push(...events);
+      }),
+    /** Drops every event up to `seq`. */
+    acked: (seq: number): Promise<void> =>
+      serial(async () => {
+        const before = pending.length;
+        pending = pending.filter((e) => e.seq > seq);
+        if (pending.length === 0 && before > 0) await restartLog();
+      }),
+    /** Drops every pending event (the store will be brought up to date by a resync instead). */
+    clear: (): Promise<void> =>
+      serial(async () => {
+        pending = [];
+        await restartLog();
+      }),
+    close: (): Promise<void> =>
+      serial(async () => {
+        await handle.close();
+        await unlock();
+      }),
+  };
+};

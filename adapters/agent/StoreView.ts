@@ -1,0 +1,89 @@
+/**
+ * StoreView — what the agent knows of the store's catalogue: for some paths, the item the store
+ * holds (or that it holds none), learned from metadata replies and from every event the agent sends
+ * (the store applies them in order before answering anything asked later). Paths it has not learned
+ * are asked of the store when needed. It also keeps the digests of chunks the store is known to
+ * hold, so an event need not carry bytes the store already has (a moved or copied file costs no data).
+ *
+ * @example
+ * const view = StoreView.make();
+ * view.learn("a.txt", known);
+ * view.apply(event);             // after deciding it
+ * view.get("a.txt")              // KnownItem | null (absent) | undefined (not known here)
+ *
+ * @module
+ */
+import * as Event from "../../core/Event.ts";
+import type { KnownItem } from "../../core/ItemMeta.ts";
+import * as ItemPath from "../../core/ItemPath.ts";
+
+/** The agent's view of the store. */
+export type StoreView = ReturnType<typeof make>;
+
+/** An empty view. @category constructors */
+export const make = () => {
+  const items = new Map<string, KnownItem | null>();
+  const chunks = new Set<string>();
+
+  const forgetSubtree = (dir: string): void => {
+    for (const p of items.keys()) if (ItemPath.isInside(p, dir)) items.delete(p);
+  };
+  const learn = (path: string, item: KnownItem | null): void => {
+    items.set(path, item);
+    for (const c of item?.manifest ?? []) chunks.add(c.digest);
+  };
+
+  /** Follows one event the agent sent. */
+  const apply = (e: Event.Event): void => {
+    if (!Event.isItemEvent(e)) return;
+    switch (e._tag) {
+      case "ItemCreated":
+      case "ItemWritten":
+      case "ItemTruncated":
+        if (e.meta.type !== "dir") forgetSubtree(e.path);
+        learn(e.path, { meta: e.meta, manifest: e.manifest });
+        return;
+      case "MetadataChanged": {
+        const was = items.get(e.path);
+        if (was == null) items.delete(e.path);
+        else items.set(e.path, { meta: e.meta, manifest: was.manifest });
+        return;
+      }
+      case "ItemDeleted":
+        forgetSubtree(e.path);
+        items.set(e.path, null);
+        return;
+      case "ItemRenamed": {
+        const was = items.get(e.from);
+        forgetSubtree(e.from);
+        forgetSubtree(e.path);
+        items.set(e.from, null);
+        if (was == null) items.delete(e.path);
+        else items.set(e.path, { meta: e.meta, manifest: was.manifest });
+        return;
+      }
+      default: {
+        const never: never = e;
+        return never;
+      }
+    }
+  };
+
+  /** The event without the bytes of chunks the store is known to hold. */
+  const elide = (e: Event.Event): Event.Event => {
+    if (!Event.isContentEvent(e) || e.chunks.length === 0) return e;
+    const chunksNeeded = e.chunks.filter((c) => !chunks.has(c.digest));
+    return chunksNeeded.length === e.chunks.length ? e : { ...e, chunks: chunksNeeded };
+  };
+
+  return {
+    get: (path: string): KnownItem | null | undefined => items.get(path),
+    learn,
+    apply,
+    elide,
+    clear: (): void => {
+      items.clear();
+      chunks.clear();
+    },
+  };
+};
