@@ -9,6 +9,12 @@
  * @module
  */
 import process from "node:process";
+import * as Protect from "./Protect.ts";
+import * as Readers from "./Readers.ts";
+import { CliError, usageError } from "./Remote.ts";
+import * as RestoreCommand from "./RestoreCommand.ts";
+import * as Serve from "./Serve.ts";
+import * as Verify from "./Verify.ts";
 
 /** The usage text. */
 export const usage = `tidemark — continuous data protection for directory trees
@@ -22,22 +28,55 @@ usage:
   tidemark verify       DIR --store HOST:PORT --source NAME
   tidemark checkpoint   --store HOST:PORT --source NAME LABEL
 
+connection options (every command that talks to a store):
+  --secret-file F       the shared secret (required when the store has one)
+  --tls-ca F | --tls-pin SHA256   trust the store's TLS certificate
+  --json                machine-readable output
+
 exit codes: 0 success, 1 drift found or operation failed, 2 bad usage
 `;
 
-const commands = new Set(["store", "protect", "status", "history", "restore", "verify", "checkpoint"]);
+type Command = (argv: ReadonlyArray<string>) => Promise<number>;
+
+const storeCommand: Command = (argv) => {
+  if (argv[0] !== "serve") throw usageError(argv[0] === undefined ? "store needs a subcommand: serve" : `unknown store subcommand ${JSON.stringify(argv[0])}`);
+  return Serve.run(argv.slice(1));
+};
+
+const commands: Readonly<Record<string, Command>> = {
+  store: storeCommand,
+  protect: Protect.run,
+  status: Readers.status,
+  history: Readers.history,
+  restore: RestoreCommand.run,
+  verify: Verify.run,
+  checkpoint: Readers.checkpoint,
+};
 
 /** Runs the command line; resolves to the exit code. */
 export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
-  const [command] = argv;
+  const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(usage);
     return command === undefined ? 2 : 0;
   }
-  if (!commands.has(command)) {
+  const run = Object.hasOwn(commands, command) ? commands[command] : undefined;
+  if (run === undefined) {
     process.stderr.write(`tidemark: unknown command ${JSON.stringify(command)} (see tidemark --help)\n`);
     return 2;
   }
-  process.stderr.write(`tidemark: '${command}' is not available in this version yet\n`);
-  return 1;
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  try {
+    return await run(rest);
+  } catch (e) {
+    if (e instanceof CliError) {
+      process.stderr.write(`tidemark ${command}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`tidemark ${command}: unexpected error: ${(e as Error)?.message ?? String(e)}\n`);
+    return 1;
+  }
 };
