@@ -136,8 +136,15 @@ interface Pending {
  * @category constructors
  */
 export const connect = (o: Options): Effect.Effect<Client, ClientError> =>
+  Effect.flatMap(openSocket(o), (socket) => over(Link.fromSocket(socket), o));
+
+/**
+ * Says hello over an open link (a socket's, or one end of an in-memory pair) and waits for the welcome.
+ *
+ * @category constructors
+ */
+export const over = (link: Link.Link, o: Omit<Options, "address" | "tls" | "connectTimeoutMs">): Effect.Effect<Client, ClientError> =>
   Effect.gen(function* () {
-    const link = Link.fromSocket(yield* openSocket(o));
     const handshake = Effect.gen(function* () {
       yield* link.send({ _tag: "Hello", protocol: Protocol.version, role: o.role, source: o.source, lastSeq: o.lastSeq ?? 0 });
       const challenge = yield* expect(link, "Challenge");
@@ -151,7 +158,7 @@ export const connect = (o: Options): Effect.Effect<Client, ClientError> =>
     return running(link, welcome, o);
   });
 
-const running = (link: Link.Link, welcome: Client["welcome"], o: Options): Client => {
+const running = (link: Link.Link, welcome: Client["welcome"], o: Omit<Options, "address">): Client => {
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let closedBy: ClientError | undefined;

@@ -190,6 +190,6 @@ export const memoryPair = (limits: Limits = defaultLimits): readonly [Link, Link
 export const parseAddress = (text: string): E.Either<string, { readonly host: string; readonly port: number }> => {
   const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
   const port = m === null ? NaN : Number(m[3]);
-  if (m === null || !(port > 0 && port < 65536)) return E.left(`${JSON.stringify(text)} is not HOST:PORT`);
+  if (m === null || !(port >= 0 && port < 65536)) return E.left(`${JSON.stringify(text)} is not HOST:PORT`);
   return E.right({ host: m[1] ?? m[2]!, port });
 };

@@ -9,3 +9,4 @@ import "./codecs.test.ts";
 import "./content.test.ts";
 import "./projections.test.ts";
 import "./processor.test.ts";
+import "./frames.test.ts";

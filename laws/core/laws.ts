@@ -8,6 +8,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as Catalogue from "../../core/Catalogue.ts";
 import * as Chunking from "../../core/Chunking.ts";
+import * as Frame from "../../core/Frame.ts";
 import * as Envelope from "../../core/Envelope.ts";
 import * as Event from "../../core/Event.ts";
 import * as Fingerprint from "../../core/Fingerprint.ts";
@@ -169,5 +170,38 @@ export const planLaws = {
     }
     const sorted = (m: Map<string, ItemMeta>) => [...m].sort((x, y) => ItemPath.compare(x[0], y[0]));
     return sameJson(sorted(result), sorted(hostMap));
+  },
+};
+
+/** Laws of the wire's framing. */
+export const frameLaws = {
+  /** Frames written back to back and read in pieces cut at any points come out whole and in order. */
+  cutAnywhere: (payloads: ReadonlyArray<Uint8Array>, cuts: ReadonlyArray<number>): boolean => {
+    const stream = payloads.map(Frame.encode).reduce((a, b) => {
+      const out = new Uint8Array(a.length + b.length);
+      out.set(a);
+      out.set(b, a.length);
+      return out;
+    }, new Uint8Array(0));
+    const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+    let reader = Frame.reader(1024);
+    const read: Array<Uint8Array> = [];
+    let from = 0;
+    for (const to of [...points, stream.length]) {
+      const out = Frame.push(reader, stream.subarray(from, to));
+      if (out.error !== undefined) return false;
+      reader = out.reader;
+      read.push(...out.frames);
+      from = to;
+    }
+    return Frame.pendingBytes(reader) === 0 && read.length === payloads.length &&
+      read.every((r, i) => r.length === payloads[i]!.length && r.every((x, j) => x === payloads[i]![j]));
+  },
+  /** A declared length over the limit is an error as soon as the prefix is read. */
+  oversizeRefused: (length: number): boolean => {
+    const prefix = new Uint8Array(4);
+    new DataView(prefix.buffer).setUint32(0, length);
+    const out = Frame.push(Frame.reader(64), prefix);
+    return out.error?._tag === "Oversize" && out.error.length === length && out.frames.length === 0;
   },
 };

@@ -1,0 +1,128 @@
+/**
+ * Helpers for end-to-end tests that drive the real command line in child processes: start and
+ * stop `tidemark` processes (only the ones started here, by their pid), run a command to its exit,
+ * poll until a condition holds, build and compare directory trees.
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { lstat, mkdir, readdir, readFile, readlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const cli = fileURLToPath(new URL("../../adapters/cli/tidemark.mjs", import.meta.url));
+
+/** What a finished command did. */
+export interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `tidemark …` to its end (killed after `timeoutMs`). */
+export const tidemark = (args: ReadonlyArray<string>, timeoutMs = 60_000): Promise<Ran> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+
+/** A long-running `tidemark` process. */
+export interface Running {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  /** Resolves with the exit code once it has exited. */
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts `tidemark …` in the background. */
+export const start = (args: ReadonlyArray<string>): Running => {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return { child, output: () => output, exited };
+};
+
+/** Starts a store server (by default on a free port of 127.0.0.1); resolves with its address once it listens. */
+export const startStore = async (data: string, extra: ReadonlyArray<string> = [], listen = "127.0.0.1:0"): Promise<Running & { readonly address: string }> => {
+  const running = start(["store", "serve", "--data", data, "--listen", listen, ...extra]);
+  const listening = await until(() => /listening on (\S+?),/.exec(running.output()), 20_000);
+  if (listening === undefined) throw new Error(`the store did not start: ${running.output()}`);
+  return { ...running, address: listening[1]! };
+};
+
+/** Stops a process started here: the signal, then its exit code. */
+export const stop = async (r: Running, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> => {
+  if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill(signal);
+  return r.exited;
+};
+
+/** Polls `f` until it gives a value other than undefined/false/null, or the time runs out. */
+export const until = async <A>(f: () => A | undefined | null | false | Promise<A | undefined | null | false>, ms: number, every = 100): Promise<A | undefined> => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > end) return undefined;
+    await new Promise((r) => setTimeout(r, every));
+  }
+};
+
+/** A file's content and mode, a directory, or a link's target, by relative path. */
+export type Snapshot = Map<string, string>;
+
+/** Reads a tree into a comparable snapshot (file content hashed by its bytes as text of hex). */
+export const snapshot = async (root: string): Promise<Snapshot> => {
+  const out: Snapshot = new Map();
+  const walk = async (dir: string, rel: string): Promise<void> => {
+    for (const name of (await readdir(dir)).sort()) {
+      if (name.startsWith(".tidemark-restore-")) continue;
+      const full = join(dir, name);
+      const path = rel === "" ? name : `${rel}/${name}`;
+      const st = await lstat(full);
+      if (st.isSymbolicLink()) out.set(path, `link → ${await readlink(full)}`);
+      else if (st.isDirectory()) {
+        out.set(path, "dir");
+        await walk(full, path);
+      } else out.set(path, `file ${(st.mode & 0o777).toString(8)} ${Buffer.from(await readFile(full)).toString("base64")}`);
+    }
+  };
+  await walk(root, "");
+  return out;
+};
+
+/** The paths where two snapshots differ (empty when equal). */
+export const differences = (a: Snapshot, b: Snapshot): ReadonlyArray<string> =>
+  [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
+
+/** A deterministic pseudo-random generator, so a failing run can be repeated. */
+export const random = (seed: number) => () => {
+  seed = (seed * 1103515245 + 12345) >>> 0;
+  return seed / 2 ** 32;
+};
+
+/** Bytes of pseudo-random content. */
+export const bytes = (rnd: () => number, n: number): Uint8Array => {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (rnd() * 256) | 0;
+  return out;
+};
+
+/** Writes a tree of `files` small files in nested directories plus one large file. */
+export const makeTree = async (root: string, rnd: () => number, files: number, largeBytes: number): Promise<void> => {
+  for (let i = 0; i < files; i++) {
+    const dir = join(root, `d${i % 7}`, `e${i % 3}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `f${i}.dat`), bytes(rnd, (rnd() * 20_000) | 0));
+  }
+  await writeFile(join(root, "large.bin"), bytes(rnd, largeBytes));
+};

@@ -1,0 +1,166 @@
+/**
+ * The shared transport suite: the protocol between clients and the store server, run over every
+ * link (in memory, real TCP on 127.0.0.1). `run(name, harness)` registers it with uvu.
+ *
+ * @module
+ */
+import { Effect } from "effect";
+import fc from "fast-check";
+import * as E from "fp-ts/lib/Either.js";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import type { SourceId } from "../../core/Codecs.ts";
+import type { Digest } from "../../core/Digest.ts";
+import * as Event from "../../core/Event.ts";
+import * as Frame from "../../core/Frame.ts";
+import type { ItemPath } from "../../core/ItemPath.ts";
+import * as Envelope from "../../core/Envelope.ts";
+import type * as Store from "../../store/Store.ts";
+import * as Client from "../../adapters/wire/Client.ts";
+import { check } from "../property.ts";
+import * as Model from "../core/model.ts";
+
+/** A server under test and how to reach it. */
+export interface Served {
+  readonly store: Store.Store;
+  /** Connects a client (hello, proof, welcome). */
+  readonly connect: (o: Omit<Client.Options, "address">) => Promise<E.Either<Client.ClientError, Client.Client>>;
+  /** Sends raw bytes on a fresh connection; resolves when the server closes it (or after `waitMs`, with false). */
+  readonly raw: (bytes: Uint8Array, waitMs: number) => Promise<boolean>;
+  readonly close: () => Promise<void>;
+}
+
+/** Starts a server with a secret (or none), a hello limit and a stall limit. */
+export type Harness = (o: { readonly secret: Uint8Array | null; readonly helloTimeoutMs: number; readonly stallMs: number }) => Promise<Served>;
+
+const secret = new TextEncoder().encode("correct horse");
+const source = "wire-src" as SourceId;
+
+/** An ItemCreated event of a small text file. */
+export const created = (src: SourceId, path: string, text: string, seq: number): Event.Event => {
+  const local = Model.localItem(path as ItemPath, { text, mtimeMs: 1000 });
+  const chunks = [...local.chunks].map(([digest, bytes]) => ({ digest: digest as Digest, bytes }));
+  return Event.stamp({ source: src, seq, at: 1000 + seq }, { _tag: "ItemCreated", path: path as ItemPath, meta: local.meta, manifest: local.manifest, chunks, base: null, origin: "live" });
+};
+
+const run1 = <A>(e: Effect.Effect<A, Client.ClientError>) => Effect.runPromise(Effect.either(e));
+const ok = <A>(x: E.Either<Client.ClientError, A>): A => {
+  if (E.isLeft(x)) throw new Error(`unexpected failure: ${Client.describeError(x.left)}`);
+  return x.right;
+};
+const until = async (f: () => boolean, ms = 5000): Promise<boolean> => {
+  const end = Date.now() + ms;
+  while (!f() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  return f();
+};
+
+/** Registers the suite for one link. */
+export const run = (name: string, harness: Harness): void => {
+  const test = suite(`transport over ${name}`);
+  let served: Served;
+  test.before(async () => {
+    served = await harness({ secret, helloTimeoutMs: 300, stallMs: 300 });
+  });
+  test.after(async () => served.close());
+
+  test("a reader with the secret is welcomed; without it or with a wrong one it is refused", async () => {
+    const good = ok(await served.connect({ role: "reader", source: null, secret }));
+    assert.type(good.welcome.generation, "string");
+    await Effect.runPromise(good.close());
+    const none = await served.connect({ role: "reader", source: null, secret: null });
+    assert.ok(E.isLeft(none) && none.left._tag === "Refused" && none.left.code === "auth");
+    const wrong = await served.connect({ role: "reader", source: null, secret: new TextEncoder().encode("wrong") });
+    assert.ok(E.isLeft(wrong) && wrong.left._tag === "Refused" && /authentication failed/.test(wrong.left.reason));
+  });
+
+  test("appends are acknowledged once stored, and a later query sees them (per-connection order)", async () => {
+    const acks: Array<number> = [];
+    const agent = ok(await served.connect({ role: "agent", source, secret, onAck: (s) => acks.push(s) }));
+    assert.is(agent.welcome.head, null);
+    ok(await run1(agent.send({ _tag: "Append", events: [created(source, "a.txt", "one", 1), created(source, "b.txt", "two", 2)] })));
+    const [items] = ok(await run1(agent.query({ _tag: "Items", source, paths: ["a.txt", "b.txt", "c.txt"] })));
+    const found = items as ReadonlyArray<readonly [string, unknown]>;
+    assert.equal(found.map(([p, k]) => [p, k !== null]), [["a.txt", true], ["b.txt", true], ["c.txt", false]]);
+    assert.ok(await until(() => acks.includes(2)));
+    assert.is((await served.store.head(source))?.seq, 2);
+    await Effect.runPromise(agent.close());
+  });
+
+  test("one writer per source: a second agent is refused while the first is connected", async () => {
+    const first = ok(await served.connect({ role: "agent", source, secret }));
+    const second = await served.connect({ role: "agent", source, secret });
+    assert.ok(E.isLeft(second) && second.left._tag === "Refused" && second.left.code === "busy");
+    await Effect.runPromise(first.close());
+    await new Promise((r) => setTimeout(r, 100));
+    const third = await served.connect({ role: "agent", source, secret });
+    assert.ok(E.isRight(third), "the source is free again once the first agent is gone");
+    await Effect.runPromise(third.right.close());
+  });
+
+  test("a gap is refused with a reason, the connection closed, nothing written", async () => {
+    const before = (await served.store.head(source))?.seq;
+    let closed = "";
+    const agent = ok(await served.connect({ role: "agent", source, secret, onClose: (r) => (closed = r) }));
+    assert.is(agent.welcome.head?.seq, before);
+    await run1(agent.send({ _tag: "Append", events: [created(source, "gap.txt", "x", before! + 5)] }));
+    assert.ok(await until(() => closed !== ""));
+    assert.match(closed, /sequence gap/);
+    assert.is((await served.store.head(source))?.seq, before);
+  });
+
+  test("a replayed append is idempotent; the welcome's head mark names the last event", async () => {
+    const agent = ok(await served.connect({ role: "agent", source, secret }));
+    const mark = agent.welcome.head!;
+    assert.equal([mark.seq, mark.kind, mark.name], [2, "ItemCreated", "b.txt"]);
+    ok(await run1(agent.send({ _tag: "Append", events: [created(source, "b.txt", "two", 2)] })));
+    const [head] = ok(await run1(agent.query({ _tag: "Head", source })));
+    assert.is((head as { head: { seq: number } }).head.seq, 2);
+    await Effect.runPromise(agent.close());
+  });
+
+  test("a checkpoint asked by a reader is marked by the connected agent, or by the store when none is", async () => {
+    const reader = ok(await served.connect({ role: "reader", source: null, secret }));
+    const [made] = ok(await run1(reader.query({ _tag: "Checkpoint", source, label: "quiet" })));
+    assert.equal(made, { seq: 3, label: "quiet" });
+    let requested = "";
+    const agent = ok(await served.connect({ role: "agent", source, secret, onCheckpointRequested: (l) => (requested = l) }));
+    const asked = run1(reader.query({ _tag: "Checkpoint", source, label: "busy" }));
+    assert.ok(await until(() => requested === "busy"));
+    const mark = Event.stamp({ source, seq: 4, at: 5000 }, { _tag: "CheckpointMarked", label: "busy" });
+    ok(await run1(agent.send({ _tag: "Append", events: [mark] })));
+    assert.equal(ok(await asked), [{ seq: 4, label: "busy" }]);
+    await Effect.runPromise(agent.close());
+    await Effect.runPromise(reader.close());
+  });
+
+  test("garbage, an oversize length, no hello in time, a stalled frame: that connection closes, the store is untouched", async () => {
+    const before = (await served.store.head(source))?.seq;
+    const huge = new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
+    assert.ok(await served.raw(huge, 3000), "an oversize length closes the connection");
+    const badJson = Frame.encode(new Uint8Array([0, 0, 0, 3, 0x7b, 0x7b, 0x7b]));
+    assert.ok(await served.raw(badJson, 3000), "a malformed header closes the connection");
+    const wrongShape = Frame.encode(Envelope.encode({ _tag: "Append", events: [] }));
+    assert.ok(await served.raw(wrongShape, 3000), "an append before the hello closes the connection");
+    assert.ok(await served.raw(new Uint8Array(0), 3000), "no hello within the limit closes the connection");
+    assert.ok(await served.raw(new Uint8Array([0, 0, 0, 100, 1, 2]), 3000), "a frame stalled half-way closes the connection");
+    const reader = ok(await served.connect({ role: "reader", source: null, secret }));
+    assert.ok(E.isRight(await run1(reader.query({ _tag: "Sources" }))), "other clients are served");
+    await Effect.runPromise(reader.close());
+    assert.is((await served.store.head(source))?.seq, before);
+  });
+
+  test("law: random bytes never crash the server nor write anything", async () => {
+    const before = JSON.stringify(await served.store.head(source));
+    await check(
+      fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 300 }), fc.boolean(), async (junk, framed) => {
+        await served.raw(framed ? Frame.encode(junk) : junk, 20);
+        return true;
+      }),
+    );
+    const reader = ok(await served.connect({ role: "reader", source: null, secret }));
+    await Effect.runPromise(reader.close());
+    assert.is(JSON.stringify(await served.store.head(source)), before);
+  });
+
+  test.run();
+};
