@@ -67,8 +67,10 @@ const main = async () => {
     console.log("# Deno: the store compliance suite (classic-level through FFI, memory-level)");
     const storeFlags = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys"];
     const store = totals(await sh(bin("deno"), ["run", "--quiet", ...storeFlags, "laws/store/all.ts"], { NO_COLOR: "1" }));
-    passed += core.passed + store.passed;
-    failed += core.failed + store.failed;
+    console.log("# Deno: the transport suite (in-memory link and TCP on 127.0.0.1)");
+    const wire = totals(await sh(bin("deno"), ["run", "--quiet", ...storeFlags, "--allow-net=127.0.0.1", "laws/wire/all.ts"], { NO_COLOR: "1" }));
+    passed += core.passed + store.passed + wire.passed;
+    failed += core.failed + store.failed + wire.failed;
   }
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;

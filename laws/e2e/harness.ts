@@ -11,6 +11,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const cli = fileURLToPath(new URL("../../adapters/cli/tidemark.mjs", import.meta.url));
+const denoCli = fileURLToPath(new URL("../../adapters/cli/run.ts", import.meta.url));
+const deno = fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
+
+/** The runtime a command runs under. */
+export type Runtime = "node" | "deno";
+
+const command = (runtime: Runtime, args: ReadonlyArray<string>): [string, Array<string>] =>
+  runtime === "node" ? [process.execPath, [cli, ...args]] : [deno, ["run", "--quiet", "--allow-all", denoCli, ...args]];
 
 /** What a finished command did. */
 export interface Ran {
@@ -43,8 +51,9 @@ export interface Running {
 }
 
 /** Starts `tidemark …` in the background. */
-export const start = (args: ReadonlyArray<string>): Running => {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export const start = (args: ReadonlyArray<string>, runtime: Runtime = "node"): Running => {
+  const [file, argv] = command(runtime, args);
+  const child = spawn(file, argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
@@ -53,8 +62,8 @@ export const start = (args: ReadonlyArray<string>): Running => {
 };
 
 /** Starts a store server (by default on a free port of 127.0.0.1); resolves with its address once it listens. */
-export const startStore = async (data: string, extra: ReadonlyArray<string> = [], listen = "127.0.0.1:0"): Promise<Running & { readonly address: string }> => {
-  const running = start(["store", "serve", "--data", data, "--listen", listen, ...extra]);
+export const startStore = async (data: string, extra: ReadonlyArray<string> = [], listen = "127.0.0.1:0", runtime: Runtime = "node"): Promise<Running & { readonly address: string }> => {
+  const running = start(["store", "serve", "--data", data, "--listen", listen, ...extra], runtime);
   const listening = await until(() => /listening on (\S+?),/.exec(running.output()), 20_000);
   if (listening === undefined) throw new Error(`the store did not start: ${running.output()}`);
   return { ...running, address: listening[1]! };
