@@ -133,14 +133,39 @@ const query = (config: Config, registry: Registry, link: Link, id: number, q: Pr
     if (current._tag === "Left") yield* link.send({ _tag: "Failed", id, reason: current.left });
   });
 
-const serve = (config: Config, registry: Registry, link: Link, hello: Hello): Effect.Effect<never, LinkClosed | Refusal> =>
-  Effect.forever(
+/** Most events one grouped append may hold. */
+const groupEvents = 4096;
+
+/**
+ * Appends that have already arrived behind the first are committed with it as one batch (one
+ * sync), so a steady stream of small appends is not limited by the disk's sync rate. The first
+ * message that is not an append is kept for the next turn.
+ */
+const gather = (link: Link, first: ReadonlyArray<unknown>) =>
+  Effect.gen(function* () {
+    const events = [...first];
+    while (events.length < groupEvents) {
+      const m = yield* link.poll;
+      if (m === undefined) return { events, held: undefined };
+      if (m._tag !== "Append") return { events, held: m };
+      events.push(...m.events);
+    }
+    return { events, held: undefined };
+  });
+
+const serve = (config: Config, registry: Registry, link: Link, hello: Hello): Effect.Effect<never, LinkClosed | Refusal> => {
+  let held: Protocol.Message | undefined;
+  return Effect.forever(
     Effect.gen(function* () {
-      const m = yield* link.receive;
+      const m = held ?? (yield* link.receive);
+      held = undefined;
       switch (m._tag) {
-        case "Append":
+        case "Append": {
           if (hello.role !== "agent") return yield* refuse("protocol", "only an agent may append");
-          return yield* append(config, registry, link, hello.source!, m.events);
+          const group = yield* gather(link, m.events);
+          held = group.held;
+          return yield* append(config, registry, link, hello.source!, group.events);
+        }
         case "Query":
           return yield* query(config, registry, link, m.id, m.query);
         case "Report": {
@@ -155,6 +180,7 @@ const serve = (config: Config, registry: Registry, link: Link, hello: Hello): Ef
       }
     }),
   );
+};
 
 /**
  * Runs one session to its end. Never fails: every end is logged.

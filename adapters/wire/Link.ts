@@ -33,6 +33,8 @@ export interface Link {
   readonly send: (message: Protocol.Message) => Effect.Effect<void, LinkClosed>;
   /** The next message, or why the link closed. */
   readonly receive: Effect.Effect<Protocol.Message, LinkClosed>;
+  /** The next message if one has already arrived (for grouping work), without waiting. */
+  readonly poll: Effect.Effect<Protocol.Message | undefined>;
   /** Closes the link (idempotent). */
   readonly close: (reason: string) => Effect.Effect<void>;
   /** True once closed. */
@@ -122,6 +124,15 @@ export const fromDuplex = (duplex: Duplex, limits: Limits = defaultLimits): Link
     return Effect.succeed(item.message);
   });
 
+  const poll: Effect.Effect<Protocol.Message | undefined> = Effect.map(Queue.poll(queue), (item) => {
+    if (item._tag === "None") return undefined;
+    if (item.value._tag === "Closed") {
+      Queue.unsafeOffer(queue, item.value);
+      return undefined;
+    }
+    return item.value.message;
+  });
+
   const send = (message: Protocol.Message): Effect.Effect<void, LinkClosed> =>
     Effect.suspend(() => {
       if (closedReason !== undefined) return Effect.fail({ _tag: "LinkClosed", reason: closedReason } as const);
@@ -133,6 +144,7 @@ export const fromDuplex = (duplex: Duplex, limits: Limits = defaultLimits): Link
     peer: duplex.peer,
     send,
     receive,
+    poll,
     close: (reason) => Effect.sync(() => shut(reason)),
     isClosed: () => closedReason !== undefined,
   };
