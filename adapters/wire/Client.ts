@@ -153,7 +153,7 @@ export const over = (link: Link.Link, o: Omit<Options, "address" | "tls" | "conn
       }
       yield* link.send({ _tag: "Proof", mac: o.secret === null ? null : Auth.prove(o.secret, challenge.nonce, o.role, o.source) });
       return yield* expect(link, "Welcome");
-    }).pipe(Effect.mapError((e): ClientError => (e._tag === "LinkClosed" ? { _tag: "Disconnected", reason: e.reason } : e)));
+    }).pipe(Effect.mapError((e): ClientError => (e._tag === "LinkClosed" ? { _tag: "Disconnected", reason: `${e.reason} during the hello${"tls" in o && o.tls !== undefined ? "" : " (if the store uses TLS, pass --tls-ca or --tls-pin)"}` } : e)));
     const welcome = yield* handshake.pipe(Effect.tapError(() => link.close("handshake failed")));
     return running(link, welcome, o);
   });

@@ -64,7 +64,7 @@ export const start = (args: ReadonlyArray<string>, runtime: Runtime = "node"): R
 /** Starts a store server (by default on a free port of 127.0.0.1); resolves with its address once it listens. */
 export const startStore = async (data: string, extra: ReadonlyArray<string> = [], listen = "127.0.0.1:0", runtime: Runtime = "node"): Promise<Running & { readonly address: string }> => {
   const running = start(["store", "serve", "--data", data, "--listen", listen, ...extra], runtime);
-  const listening = await until(() => /listening on (\S+?),/.exec(running.output()), 20_000);
+  const listening = await until(() => /listening on (\S+?)(?: \(TLS\))?,/.exec(running.output()), 20_000);
   if (listening === undefined) throw new Error(`the store did not start: ${running.output()}`);
   return { ...running, address: listening[1]! };
 };
