@@ -6,7 +6,8 @@
  * Conversation: the client sends `Hello`; the store answers `Challenge` with a nonce; the client
  * proves the shared secret with `Proof` (an HMAC of the nonce, never the secret); the store answers
  * `Welcome` with its generation and the source's head, or `Refused` and closes. Then an agent sends
- * `Append`s (answered by `Ack` once durable) and both kinds send `Query`s (answered by `Reply`s, the
+ * `Append`s (answered by `Ack` once durable; the chunks of very large content may go ahead in
+ * `PutChunks` messages) and both kinds send `Query`s (answered by `Reply`s, the
  * last with `more: false`, or `Failed`). The store answers a query only after it has applied every
  * append sent before it on the same connection.
  *
@@ -81,6 +82,7 @@ export const Message = t.union([
   tagged("Welcome", { generation: t.string, head: t.union([HeadMark, t.null]) }),
   tagged("Refused", { code: t.string, reason: t.string }),
   tagged("Append", { events: t.array(t.unknown) }),
+  tagged("PutChunks", { chunks: t.array(t.unknown) }),
   tagged("Ack", { seq: Count }),
   tagged("Query", { id: Count, query: Query }),
   tagged("Reply", { id: Count, more: t.boolean, result: t.unknown }),

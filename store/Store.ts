@@ -15,7 +15,9 @@ import { ClassicLevel } from "classic-level";
 import * as E from "fp-ts/lib/Either.js";
 import { randomUUID } from "node:crypto";
 import * as Catalogue from "../core/Catalogue.ts";
-import type * as Digest from "../core/Digest.ts";
+import * as Digest from "../core/Digest.ts";
+import { describeErrors } from "../core/Codecs.ts";
+import * as t from "io-ts";
 import * as Envelope from "../core/Envelope.ts";
 import * as Event from "../core/Event.ts";
 import * as Fingerprint from "../core/Fingerprint.ts";
@@ -116,6 +118,22 @@ export const make = (db: Database, options: Options) => {
       }
       return E.right({ head: planned.right.head, applied, replayed });
     });
+
+  /**
+   * Stores chunks ahead of the append that names them (content too large for one message), each
+   * checked against its digest. Chunks no version comes to reference are freed by `collectChunks`.
+   */
+  const putChunks = async (input: ReadonlyArray<unknown>): Promise<E.Either<StoreError, number>> => {
+    const decoded = t.array(Event.ChunkData).decode(input);
+    if (E.isLeft(decoded)) return E.left({ _tag: "InvalidChunks", reason: describeErrors(decoded.left) });
+    const bad = decoded.right.find((c) => Digest.of(options.hash, c.bytes) !== c.digest);
+    if (bad !== undefined) return E.left({ _tag: "InvalidChunks", reason: `the bytes of chunk ${bad.digest} do not match its digest` });
+    await gate;
+    const present = await db.hasMany(decoded.right.map((c) => Keys.chunk(c.digest)));
+    const fresh = decoded.right.filter((_, i) => present[i] !== true);
+    if (fresh.length > 0) await db.batch(fresh.map((c) => ({ type: "put", key: Keys.chunk(c.digest), value: c.bytes })), { sync: false });
+    return E.right(fresh.length);
+  };
 
   async function* sources(): AsyncGenerator<readonly [string, SourceHead.SourceHead]> {
     for await (const [k, v] of entries(db, Keys.headRange)) yield [Keys.sourceOfHeadKey(k), parseJson<SourceHead.SourceHead>(v)];
@@ -286,7 +304,7 @@ export const make = (db: Database, options: Options) => {
   const close = (): Promise<void> => db.close();
 
 
-  return { append, head, sources, catalogue, metadata, items, fingerprint, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
+  return { append, putChunks, head, sources, catalogue, metadata, items, fingerprint, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
 };
 
 /**

@@ -17,7 +17,8 @@ export type StoreError =
   | { readonly _tag: "ChunkCorrupt"; readonly source: string; readonly seq: number; readonly digest: string }
   | { readonly _tag: "EventTooLarge"; readonly source: string; readonly seq: number; readonly bytes: number; readonly limit: number }
   | { readonly _tag: "UnknownSource"; readonly source: string }
-  | { readonly _tag: "UnknownCheckpoint"; readonly source: string; readonly label: string };
+  | { readonly _tag: "UnknownCheckpoint"; readonly source: string; readonly label: string }
+  | { readonly _tag: "InvalidChunks"; readonly reason: string };
 
 /** One line saying what was refused and what to do. */
 export const describe = (e: StoreError): string => {
@@ -40,6 +41,8 @@ export const describe = (e: StoreError): string => {
       return `the store has no source ${JSON.stringify(e.source)}`;
     case "UnknownCheckpoint":
       return `source ${JSON.stringify(e.source)} has no checkpoint ${JSON.stringify(e.label)}`;
+    case "InvalidChunks":
+      return `chunks refused: ${e.reason}`;
     default:
       return absurd(e);
   }

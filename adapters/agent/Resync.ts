@@ -26,13 +26,12 @@ import { isSyncing } from "../../core/ProcessorState.ts";
 import * as SortedMap from "../../core/SortedMap.ts";
 import * as Client from "../wire/Client.ts";
 import { sha256 } from "../Sha256.ts";
-import { call, connected, decide, type Shell } from "./Shell.ts";
+import { call, connected, decide, type Shell, transmit } from "./Shell.ts";
 import * as LocalTree from "./LocalTree.ts";
 
 /** Ranges with at most this many local items are read as metadata, not compared by fingerprint. */
 const smallRange = 32;
 const metadataPage = 1000;
-const replayBatch = 256;
 
 /** Forgets the agent's state: the next welcome starts an upload that compares everything. */
 export const reset = async (shell: Shell): Promise<void> => {
@@ -57,9 +56,7 @@ const replay = async (shell: Shell, head: number, mark: Protocol.HeadMark | null
   if (head >= first && !sameMark(pending.find((e) => e.seq === head), mark)) return false;
   if (expected !== undefined && expected !== last) return false;
   const missing = pending.filter((e) => e.seq > head);
-  for (let i = 0; i < missing.length; i += replayBatch) {
-    await call(connected(shell).send({ _tag: "Append", events: missing.slice(i, i + replayBatch) }));
-  }
+  await call(transmit(connected(shell), missing));
   if (missing.length > 0) shell.log(`replayed ${missing.length} spooled events`);
   return true;
 };

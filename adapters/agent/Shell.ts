@@ -10,7 +10,7 @@
  */
 import { Effect } from "effect";
 import * as E from "fp-ts/lib/Either.js";
-import type * as Event from "../../core/Event.ts";
+import * as Event from "../../core/Event.ts";
 import type { ItemPath } from "../../core/ItemPath.ts";
 import * as Processor from "../../core/Processor.ts";
 import type { ProcessorState } from "../../core/ProcessorState.ts";
@@ -61,6 +61,52 @@ export const connected = (shell: Shell): Client.Client => {
   return shell.client;
 };
 
+/** Chunk bytes one message may carry; larger content sends its chunks ahead in `PutChunks` messages. */
+const messageChunkBytes = 8 * 1024 * 1024;
+
+const chunkBytes = (chunks: ReadonlyArray<Event.ChunkData>): number => chunks.reduce((n, c) => n + c.bytes.length, 0);
+
+/** Splits chunks into batches of at most `messageChunkBytes` (a single larger chunk goes alone). */
+const batches = (chunks: ReadonlyArray<Event.ChunkData>): ReadonlyArray<ReadonlyArray<Event.ChunkData>> => {
+  const out: Array<Array<Event.ChunkData>> = [[]];
+  let size = 0;
+  for (const c of chunks) {
+    if (size + c.bytes.length > messageChunkBytes && out[out.length - 1]!.length > 0) {
+      out.push([]);
+      size = 0;
+    }
+    out[out.length - 1]!.push(c);
+    size += c.bytes.length;
+  }
+  return out;
+};
+
+/**
+ * Sends events in order as `Append` messages of bounded size; an event whose chunks are too large
+ * for one message sends them ahead in `PutChunks` messages and then goes without them.
+ */
+export const transmit = (client: Client.Client, events: ReadonlyArray<Event.Event>): Effect.Effect<void, Client.ClientError> =>
+  Effect.gen(function* () {
+    let group: Array<Event.Event> = [];
+    let size = 0;
+    for (const e of events) {
+      const bytes = chunkBytes(Event.chunksOf(e));
+      if (group.length > 0 && (size + bytes > messageChunkBytes || bytes > messageChunkBytes)) {
+        yield* client.send({ _tag: "Append", events: group });
+        group = [];
+        size = 0;
+      }
+      if (bytes > messageChunkBytes) {
+        for (const batch of batches(Event.chunksOf(e))) yield* client.send({ _tag: "PutChunks", chunks: [...batch] });
+        group.push(Event.withoutChunks(e));
+      } else {
+        group.push(e);
+        size += bytes;
+      }
+    }
+    if (group.length > 0) yield* client.send({ _tag: "Append", events: group });
+  });
+
 /**
  * Decides a command, then spools and sends its stream events (without chunk bytes the store holds).
  * A send that fails leaves the events in the spool, for the replay on reconnect.
@@ -79,7 +125,7 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
   await shell.spool.add(events);
   shell.bytesSent += events.reduce((n, e) => n + ("chunks" in e ? e.chunks.reduce((m, c) => m + c.bytes.length, 0) : 0), 0);
   if (shell.client !== undefined && !shell.client.isClosed()) {
-    await call(shell.client.send({ _tag: "Append", events })).catch(() => undefined);
+    await call(transmit(shell.client, events)).catch(() => undefined);
   }
   return events;
 };

@@ -166,6 +166,11 @@ const serve = (config: Config, registry: Registry, link: Link, hello: Hello): Ef
           held = group.held;
           return yield* append(config, registry, link, hello.source!, group.events);
         }
+        case "PutChunks": {
+          if (hello.role !== "agent") return yield* refuse("protocol", "only an agent may send chunks");
+          const stored = yield* Effect.promise(() => config.store.putChunks(m.chunks));
+          return E.isLeft(stored) ? yield* refuse("append", StoreError.describe(stored.left)) : undefined;
+        }
         case "Query":
           return yield* query(config, registry, link, m.id, m.query);
         case "Report": {

@@ -133,6 +133,22 @@ export const run = (name: string, harness: Harness): void => {
     await Effect.runPromise(reader.close());
   });
 
+  test("chunks sent ahead in PutChunks let a large event go without its bytes; a corrupt chunk is refused", async () => {
+    let closed = "";
+    const agent = ok(await served.connect({ role: "agent", source, secret, onClose: (r) => (closed = r) }));
+    const next = agent.welcome.head!.seq + 1;
+    const big = created(source, "big.txt", "large content ".repeat(5000), next);
+    const chunks = Event.chunksOf(big);
+    ok(await run1(agent.send({ _tag: "PutChunks", chunks: [...chunks] })));
+    ok(await run1(agent.send({ _tag: "Append", events: [Event.withoutChunks(big)] })));
+    const [head] = ok(await run1(agent.query({ _tag: "Head", source })));
+    assert.is((head as { head: { seq: number } }).head.seq, next);
+    const bad = { digest: chunks[0]!.digest, bytes: new Uint8Array([1, 2, 3]) };
+    await run1(agent.send({ _tag: "PutChunks", chunks: [bad] }));
+    assert.ok(await until(() => closed !== ""));
+    assert.match(closed, /do not match its digest/);
+  });
+
   test("garbage, an oversize length, no hello in time, a stalled frame: that connection closes, the store is untouched", async () => {
     const before = (await served.store.head(source))?.seq;
     const huge = new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
