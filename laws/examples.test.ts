@@ -15,6 +15,22 @@ test("examples/upload-and-restore.ts restores the tree before and after a live e
   assert.match(out, /versions of notes\/today.txt: seq 4 ItemCreated, seq 9 ItemWritten/);
 });
 
+test("examples/capture-api.ts restores the state of an application checkpoint, under Node and Deno", () => {
+  const deno = join(root, "node_modules", ".bin", "deno");
+  for (const [file, args] of [[process.execPath, ["--import", "tsx"]], [deno, ["run", "--quiet", "--allow-all"]]] as const) {
+    const out = execFileSync(file, [...args, "examples/capture-api.ts"], { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } });
+    assert.match(out, /restored as of commit-1: journal "commit 1\\n", page 2 starts "page 2 v1\."/);
+    assert.match(out, /db\/pages versions: \d+ ItemCreated, \d+ ItemWritten/);
+  }
+});
+
+test("npm run demo walks through protect, crash, resync and a point-in-time restore", () => {
+  const out = execFileSync(process.execPath, ["--import", "tsx", "examples/demo.ts"], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  assert.match(out, /\[7\] the agent restarts[\s\S]*in sync: \d+ items match demo/);
+  assert.match(out, /identical, byte for byte/);
+  assert.match(out, /agent exit 0, store exit 0/);
+});
+
 test("the tidemark command prints usage and refuses an unknown command with exit 2", () => {
   const bin = join(root, "adapters", "cli", "tidemark.mjs");
   const help = execFileSync(process.execPath, [bin, "--help"], { encoding: "utf8", timeout: 30_000 });

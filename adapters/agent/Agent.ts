@@ -45,6 +45,8 @@ export interface Options {
   readonly heartbeatMs?: number;
   readonly scanIntervalMs?: number;
   readonly maxBackoffMs?: number;
+  /** Watch the tree with `fs.watch` (default true); off when a program reports its changes through `Capture`. */
+  readonly watch?: boolean;
 }
 
 /** Where the agent is, for progress displays and `status`. */
@@ -67,6 +69,10 @@ export interface Running {
   readonly progress: () => Progress;
   /** Marks an application-consistent checkpoint after the changes seen so far; resolves with its sequence number. */
   readonly checkpoint: (label: string) => Promise<number>;
+  /** Reports changed paths (relative to the root), with the byte ranges written when known. */
+  readonly notify: (path: string, ranges?: ReadonlyArray<Event.ByteRange>) => void;
+  /** Resolves once every change reported so far is decided and acknowledged by the store. */
+  readonly flush: () => Promise<void>;
 }
 
 const finalCodes = new Set(["auth", "busy", "version", "tls"]);
@@ -89,6 +95,7 @@ export const start = async (options: Options): Promise<Running> => {
     spool,
     view: StoreView.make(),
     dirty: new Set(),
+    ranges: new Map(),
     log,
     state: Processor.initial,
     client: undefined,
@@ -105,7 +112,7 @@ export const start = async (options: Options): Promise<Running> => {
   let fail: (reason: string) => void = () => {};
   const failed = new Promise<string>((resolve) => (fail = resolve));
   const checkpoints: Array<{ readonly label: string; readonly done: (seq: number) => void; readonly error: (e: Error) => void }> = [];
-  const watch = Watch.start(shell);
+  const watch = Watch.start(shell, options.watch ?? true);
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -199,7 +206,8 @@ export const start = async (options: Options): Promise<Running> => {
       return connect();
     }
     if (spool.pending().length >= (options.windowEvents ?? 1024)) return sleep(1000);
-    if (checkpoints.length > 0 && shell.state._tag !== "idle") return markCheckpoint();
+    // A checkpoint names a consistent state: it waits until an upload or resync has finished.
+    if (checkpoints.length > 0 && shell.state._tag === "backup") return markCheckpoint();
     if (shell.dirty.size > 0 && (liveBudget-- > 0 || !isSyncing(shell.state))) return Resync.capture(shell, Resync.takeDirty(shell));
     liveBudget = 16;
     if (watch.rescanRequested() && shell.state._tag === "backup") return Resync.begin(shell, "watcher-overflow", "compare");
@@ -251,5 +259,20 @@ export const start = async (options: Options): Promise<Running> => {
     await spool.close();
   };
 
-  return { stop, failed, progress, checkpoint: queueCheckpoint };
+  const notify = (name: string, ranges?: ReadonlyArray<Event.ByteRange>): void => {
+    const path = shell.tree.pathOf(name);
+    if (path === undefined) return;
+    if (ranges === undefined || (shell.dirty.has(path) && !shell.ranges.has(path))) shell.ranges.delete(path);
+    else shell.ranges.set(path, [...(shell.ranges.get(path) ?? []), ...ranges]);
+    shell.dirty.add(path);
+    shell.wake();
+  };
+
+  const flush = async (): Promise<void> => {
+    while (!stopping && (shell.dirty.size > 0 || spool.pending().length > 0 || isSyncing(shell.state) || shell.state._tag === "idle")) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  return { stop, failed, progress, checkpoint: queueCheckpoint, notify, flush };
 };

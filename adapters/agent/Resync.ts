@@ -206,6 +206,13 @@ export const takeDirty = (shell: Shell): ItemPath => {
   return path as ItemPath;
 };
 
+/** The byte ranges reported for a path since it was last decided, if all its changes reported them. */
+const takeRanges = (shell: Shell, path: string): ReadonlyArray<Event.ByteRange> | undefined => {
+  const ranges = shell.ranges.get(path);
+  shell.ranges.delete(path);
+  return ranges;
+};
+
 /** The store's item for a path: from the agent's view, else asked. */
 const lookup = async (shell: Shell, path: ItemPath): Promise<KnownItem | undefined> => {
   const seen = shell.view.get(path);
@@ -224,5 +231,5 @@ export const capture = async (shell: Shell, path: ItemPath): Promise<void> => {
   if (local?.meta.type === "dir" && known?.meta.type !== "dir") {
     for (const child of await shell.tree.list(path)) shell.dirty.add(child);
   }
-  await decide(shell, { _tag: "CaptureChange", at: Date.now(), path, local, known });
+  await decide(shell, { _tag: "CaptureChange", at: Date.now(), path, local, known, ranges: takeRanges(shell, path) });
 };

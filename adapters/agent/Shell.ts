@@ -27,6 +27,8 @@ export interface Shell {
   readonly spool: Spool.Spool;
   readonly view: StoreView.StoreView;
   readonly dirty: Set<string>;
+  /** Byte ranges an application reported for dirty paths (the capture API), merged until decided. */
+  readonly ranges: Map<string, Array<Event.ByteRange>>;
   readonly log: (line: string) => void;
   state: ProcessorState;
   client: Client.Client | undefined;

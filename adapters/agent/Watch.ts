@@ -23,11 +23,11 @@ export interface Running {
 }
 
 /**
- * Starts watching the shell's tree.
+ * Starts watching the shell's tree (with `fs.watch` when `watching`; the reconciling scan always).
  *
  * @category constructors
  */
-export const start = (shell: Shell): Running => {
+export const start = (shell: Shell, watching: boolean): Running => {
   let overflow = false;
   let watcher: FSWatcher | undefined;
   let stopped = false;
@@ -55,7 +55,7 @@ export const start = (shell: Shell): Running => {
       if (!stopped) restartTimer = setTimeout(open, 5000);
     }
   };
-  open();
+  if (watching) open();
 
   // The reconciling scan: anything listed now or before whose stat data changed since it was read.
   let previous = new Set<string>();
