@@ -109,6 +109,7 @@ export const start = async (options: Options): Promise<Running> => {
   };
   const abort = new AbortController();
   let stopping = false;
+  let everConnected = false;
   let fail: (reason: string) => void = () => {};
   const failed = new Promise<string>((resolve) => (fail = resolve));
   const checkpoints: Array<{ readonly label: string; readonly done: (seq: number) => void; readonly error: (e: Error) => void }> = [];
@@ -157,6 +158,7 @@ export const start = async (options: Options): Promise<Running> => {
     const client = await Effect.runPromise(Effect.either(attempt), { signal: abort.signal });
     if (client._tag === "Left") throw new ClientFailure(client.left);
     shell.client = client.right;
+    everConnected = true;
     log(`connected to the store at ${options.store}`);
     await Resync.welcome(shell, client.right.welcome);
   };
@@ -173,7 +175,14 @@ export const start = async (options: Options): Promise<Running> => {
   const handle = async (e: unknown): Promise<void> => {
     if (!(e instanceof ClientFailure)) throw e;
     const error = e.error;
-    if (error._tag === "Refused" && finalCodes.has(error.code)) {
+    // Once this agent has been connected, "busy" is most likely its own old connection, not yet
+    // noticed closed by the store: that is retried. A fresh agent meeting "busy" stops.
+    const retryBusy = error._tag === "Refused" && error.code === "busy" && everConnected;
+    if (retryBusy) {
+      log(`${Client.describeError(error)}; retrying`);
+      await sleep(2000);
+    }
+    if (error._tag === "Refused" && finalCodes.has(error.code) && !retryBusy) {
       stopping = true;
       return fail(Client.describeError(error));
     }

@@ -48,6 +48,7 @@ export const start = async (options: Options): Promise<Running> => {
     store: options.store,
     secret: options.secret,
     helloTimeoutMs: options.helloTimeoutMs ?? 30_000,
+    idleTimeoutMs: 60_000,
     checkpointTimeoutMs: 30_000,
     log: options.log ?? (() => {}),
   };

@@ -25,6 +25,8 @@ export interface Config {
   readonly store: Store;
   readonly secret: Uint8Array | null;
   readonly helloTimeoutMs: number;
+  /** A session that sends nothing for this long is closed (agents ping every second). */
+  readonly idleTimeoutMs: number;
   readonly checkpointTimeoutMs: number;
   readonly log: (line: string) => void;
 }
@@ -157,7 +159,7 @@ const serve = (config: Config, registry: Registry, link: Link, hello: Hello): Ef
   let held: Protocol.Message | undefined;
   return Effect.forever(
     Effect.gen(function* () {
-      const m = held ?? (yield* link.receive);
+      const m = held ?? (yield* within(link, config.idleTimeoutMs, "message (the connection was idle)"));
       held = undefined;
       switch (m._tag) {
         case "Append": {

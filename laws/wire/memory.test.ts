@@ -14,7 +14,7 @@ run("an in-memory link", async (o) => {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: "utf8", valueEncoding: "view" });
   await db.open();
   const store = Store.make(db as unknown as Database, { hash: sha256 });
-  const config: Session.Config = { store, secret: o.secret, helloTimeoutMs: o.helloTimeoutMs, checkpointTimeoutMs: 5000, log: () => {} };
+  const config: Session.Config = { store, secret: o.secret, helloTimeoutMs: o.helloTimeoutMs, idleTimeoutMs: 60_000, checkpointTimeoutMs: 5000, log: () => {} };
   const registry: Session.Registry = new Map();
   const limits = { maxFrameBytes: Frame.defaultMaxBytes, stallMs: o.stallMs };
   return {
