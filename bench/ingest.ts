@@ -1,6 +1,6 @@
 /**
  * Ingest benchmark: appends a realistic stream (many small files plus some large ones) to a
- * tidemark store on classic-level, and measures in the same run, on the same bytes and batch
+ * tidemark store as the server opens it (classic-level index, chunk bytes in pack files), and measures in the same run, on the same bytes and batch
  * boundaries: raw classic-level batched puts, and a plain sequential file write with fsync (the
  * disk's limit). Every batch is synced in all three. Prints MB/s and the ratio vs classic-level.
  *

@@ -18,6 +18,7 @@ import * as History from "../core/History.ts";
 import { compare, isInside, subtreeBounds, type ItemPath } from "../core/ItemPath.ts";
 import * as SourceHead from "../core/SourceHead.ts";
 import { type BatchOperation, type Database, entries, json, parseJson } from "./Database.ts";
+import type { Chunks } from "./Chunks.ts";
 import * as Keys from "./Keys.ts";
 import type { StoreError } from "./StoreError.ts";
 
@@ -31,6 +32,8 @@ export const emptyStats: Stats = { events: 0, logicalBytes: 0 };
 /** What an accepted append writes, and what it did. */
 export interface Plan {
   readonly operations: Array<BatchOperation>;
+  /** New chunks the batch needs: staged by the store's `Chunks` before it is written. */
+  readonly fresh: ReadonlyMap<string, Uint8Array>;
   readonly head: SourceHead.SourceHead;
   readonly stats: Stats;
   readonly applied: number;
@@ -100,9 +103,9 @@ export interface Limits {
 }
 
 /** Which of the chunks an append's events name the store already holds, in one read that fetches no chunk bytes. */
-const storedChunks = async (db: Database, events: ReadonlyArray<Event.Event>): Promise<Set<string>> => {
+const storedChunks = async (chunks: Chunks, events: ReadonlyArray<Event.Event>): Promise<Set<string>> => {
   const digests = [...new Set(events.flatMap((e) => [...Event.chunksOf(e).map((c) => c.digest), ...Event.manifestOf(e).map((c) => c.digest)]))];
-  const present = digests.length === 0 ? [] : await db.hasMany(digests.map(Keys.chunk));
+  const present = await chunks.has(digests);
   return new Set(digests.filter((_, i) => present[i] === true));
 };
 
@@ -131,6 +134,7 @@ const chunkCheck = (
  */
 export const plan = async (
   db: Database,
+  chunkStore: Chunks,
   hash: Digest.HashFunction,
   limits: Limits,
   current: { readonly source: string; readonly head: SourceHead.SourceHead; readonly stats: Stats },
@@ -147,7 +151,7 @@ export const plan = async (
     events.push(decoded.right);
   }
   const overlay = makeOverlay(db, source);
-  const [, stored] = await Promise.all([overlay.prefetch(events), storedChunks(db, events)]);
+  const [, stored] = await Promise.all([overlay.prefetch(events), storedChunks(chunkStore, events)]);
   const fresh = new Map<string, Uint8Array>();
   const operations: Array<BatchOperation> = [];
   let applied = 0;
@@ -177,10 +181,9 @@ export const plan = async (
     stats = { ...stats, events: stats.events + 1, logicalBytes: stats.logicalBytes + written };
     applied++;
   }
-  for (const [digest, bytes] of fresh) operations.push({ type: "put", key: Keys.chunk(digest), value: bytes });
   if (applied > 0) {
     operations.push({ type: "put", key: Keys.head(source), value: json(head) });
     operations.push({ type: "put", key: Keys.stats(source), value: json(stats) });
   }
-  return E.right({ operations, head, stats, applied, replayed });
+  return E.right({ operations, fresh, head, stats, applied, replayed });
 };

@@ -17,6 +17,7 @@ import * as Event from "../core/Event.ts";
 import type * as History from "../core/History.ts";
 import * as SourceHead from "../core/SourceHead.ts";
 import { type BatchOperation, type Database, entries, json, parseJson } from "./Database.ts";
+import type { Chunks } from "./Chunks.ts";
 import * as Keys from "./Keys.ts";
 
 /** Where a source's retained history starts, and its head just before that. */
@@ -75,18 +76,18 @@ export const plan = async (db: Database, source: string, cutoff: number): Promis
 };
 
 /** Deletes every chunk that no version of any source references; returns how many and their bytes. */
-export const collect = async (db: Database): Promise<{ readonly chunks: number; readonly bytes: number }> => {
+export const collect = async (db: Database, chunks: Chunks): Promise<{ readonly chunks: number; readonly bytes: number }> => {
   const referenced = new Set<string>();
   for await (const [, bytes] of entries(db, Keys.allVersions)) {
     for (const c of parseJson<History.Version>(bytes).manifest) referenced.add(c.digest);
   }
-  const operations: Array<BatchOperation> = [];
+  const unreferenced: Array<string> = [];
   let freed = 0;
-  for await (const [key, value] of entries(db, Keys.chunkRange)) {
-    if (referenced.has(Keys.digestOfChunkKey(key))) continue;
-    operations.push({ type: "del", key });
-    freed += value.length;
+  for await (const [digest, size] of chunks.list()) {
+    if (referenced.has(digest)) continue;
+    unreferenced.push(digest);
+    freed += size;
   }
-  if (operations.length > 0) await db.batch(operations, { sync: true });
-  return { chunks: operations.length, bytes: freed };
+  if (unreferenced.length > 0) await db.batch(chunks.forget(unreferenced), { sync: true });
+  return { chunks: unreferenced.length, bytes: freed };
 };

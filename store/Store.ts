@@ -26,7 +26,10 @@ import type { KnownItem } from "../core/ItemMeta.ts";
 import type { ItemPath } from "../core/ItemPath.ts";
 import * as SourceHead from "../core/SourceHead.ts";
 import * as SortedMap from "../core/SortedMap.ts";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import * as Append from "./Append.ts";
+import * as Chunks from "./Chunks.ts";
 import * as Retention from "./Retention.ts";
 import { type Database, entries, parseJson } from "./Database.ts";
 import * as Keys from "./Keys.ts";
@@ -39,6 +42,8 @@ export interface Options {
   readonly maxEventBytes?: number;
   /** Sync every append to disk before acknowledging it (default true). */
   readonly sync?: boolean;
+  /** Where chunk bytes live (default: values in the database). */
+  readonly chunks?: Chunks.Chunks;
 }
 
 /** What an accepted append did. */
@@ -72,6 +77,7 @@ export type Store = ReturnType<typeof make>;
  */
 export const make = (db: Database, options: Options) => {
   const limits = { maxEventBytes: options.maxEventBytes ?? 16 * 1024 * 1024 };
+  const chunkStore = options.chunks ?? Chunks.inDatabase(db);
   const queues = new Map<string, Promise<unknown>>();
   const serialised = <A>(source: string, task: () => Promise<A>): Promise<A> => {
     const run = (queues.get(source) ?? Promise.resolve()).then(task, task);
@@ -108,11 +114,12 @@ export const make = (db: Database, options: Options) => {
   const appendNow = (source: string, events: ReadonlyArray<unknown>): Promise<E.Either<StoreError, Appended>> =>
     serialised(source, async () => {
       const current = { source, head: (await head(source)) ?? SourceHead.empty, stats: await sourceStats(source) };
-      const planned = await Append.plan(db, options.hash, limits, current, events);
+      const planned = await Append.plan(db, chunkStore, options.hash, limits, current, events);
       if (E.isLeft(planned)) return planned;
       const { operations, applied, replayed } = planned.right;
       if (operations.length > 0) {
-        await db.batch(operations, { sync: options.sync ?? true });
+        const chunkOperations = await chunkStore.stage(planned.right.fresh);
+        await db.batch([...operations, ...chunkOperations], { sync: options.sync ?? true });
         heads.set(source, planned.right.head);
         counters.set(source, planned.right.stats);
       }
@@ -129,10 +136,10 @@ export const make = (db: Database, options: Options) => {
     const bad = decoded.right.find((c) => Digest.of(options.hash, c.bytes) !== c.digest);
     if (bad !== undefined) return E.left({ _tag: "InvalidChunks", reason: `the bytes of chunk ${bad.digest} do not match its digest` });
     await gate;
-    const present = await db.hasMany(decoded.right.map((c) => Keys.chunk(c.digest)));
-    const fresh = decoded.right.filter((_, i) => present[i] !== true);
-    if (fresh.length > 0) await db.batch(fresh.map((c) => ({ type: "put", key: Keys.chunk(c.digest), value: c.bytes })), { sync: false });
-    return E.right(fresh.length);
+    const present = await chunkStore.has(decoded.right.map((c) => c.digest));
+    const fresh = new Map(decoded.right.filter((_, i) => !present[i]).map((c) => [c.digest, c.bytes] as const));
+    if (fresh.size > 0) await db.batch(await chunkStore.stage(fresh), { sync: false });
+    return E.right(fresh.size);
   };
 
   async function* sources(): AsyncGenerator<readonly [string, SourceHead.SourceHead]> {
@@ -211,7 +218,7 @@ export const make = (db: Database, options: Options) => {
     return seq;
   };
 
-  const chunk = (digest: string): Promise<Uint8Array | undefined> => db.get(Keys.chunk(digest));
+  const chunk = (digest: string): Promise<Uint8Array | undefined> => chunkStore.get(digest);
 
   /**
    * Store-wide figures: events and logical bytes summed over sources, chunks and their bytes counted
@@ -227,9 +234,9 @@ export const make = (db: Database, options: Options) => {
     }
     let chunks = 0;
     let chunkBytes = 0;
-    for await (const [, v] of entries(db, Keys.chunkRange)) {
+    for await (const [, size] of chunkStore.list()) {
       chunks++;
-      chunkBytes += v.length;
+      chunkBytes += size;
     }
     return { events, logicalBytes, chunks, chunkBytes, dedupRatio: chunkBytes === 0 ? 1 : logicalBytes / chunkBytes };
   };
@@ -254,7 +261,7 @@ export const make = (db: Database, options: Options) => {
     try {
       await previous;
       await Promise.allSettled([...inFlight]);
-      return await Retention.collect(db);
+      return await Retention.collect(db, chunkStore);
     } finally {
       open();
     }
@@ -301,19 +308,25 @@ export const make = (db: Database, options: Options) => {
     return made;
   };
 
-  const close = (): Promise<void> => db.close();
+  const close = async (): Promise<void> => {
+    await chunkStore.close();
+    await db.close();
+  };
 
 
   return { append, putChunks, head, sources, catalogue, metadata, items, fingerprint, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
 };
 
 /**
- * Opens (creating if needed) a LevelDB store on disk.
+ * Opens (creating if needed) a LevelDB store on disk: the index and projections in `location/index`,
+ * chunk bytes in pack files under `location/packs`.
  *
  * @category constructors
  */
-export const openClassic = async (location: string, options: Options): Promise<Store> => {
-  const db = new ClassicLevel<string, Uint8Array>(location, { keyEncoding: "utf8", valueEncoding: "view" });
+export const openClassic = async (location: string, options: Omit<Options, "chunks">): Promise<Store> => {
+  await mkdir(location, { recursive: true });
+  const db = new ClassicLevel<string, Uint8Array>(join(location, "index"), { keyEncoding: "utf8", valueEncoding: "view" });
   await db.open();
-  return make(db as unknown as Database, options);
+  const chunks = await Chunks.packFiles(db as unknown as Database, join(location, "packs"));
+  return make(db as unknown as Database, { ...options, chunks });
 };

@@ -20,6 +20,7 @@ import type { ItemPath } from "../../core/ItemPath.ts";
 import * as SortedMap from "../../core/SortedMap.ts";
 import * as View from "../../core/View.ts";
 import type { Database } from "../../store/Database.ts";
+import * as Chunks from "../../store/Chunks.ts";
 import * as Keys from "../../store/Keys.ts";
 import * as Restore from "../../store/Restore.ts";
 import * as Store from "../../store/Store.ts";
@@ -52,15 +53,27 @@ const fileAt = (path: ItemPath, text: string, seq: number, base: Event.ItemCreat
   return Event.stamp({ source: Model.source, seq, at: seq }, { _tag: "ItemCreated", path, meta: local.meta, manifest: local.manifest, chunks, base, origin: "live" });
 };
 
+/** How a suite run keeps chunk bytes: the store's `Chunks` for a database, and how a test damages one chunk's bytes in place. */
+export interface ChunkPlacement {
+  readonly open: (db: Database, dir: string) => Promise<Chunks.Chunks>;
+  readonly overwrite: (db: Database, dir: string, digest: string, bytes: Uint8Array) => Promise<void>;
+}
+
+/** Chunk bytes as database values (the default). */
+export const inDatabase: ChunkPlacement = {
+  open: async (db) => Chunks.inDatabase(db),
+  overwrite: (db, _dir, digest, bytes) => db.batch([{ type: "put", key: Keys.chunk(digest), value: bytes }]),
+};
+
 /** Registers the suite for one database. */
-export const run = (name: string, openDb: (dir: string) => Promise<Database>): void => {
+export const run = (name: string, openDb: (dir: string) => Promise<Database>, placement: ChunkPlacement = inDatabase): void => {
   const test = suite(`store on ${name}`);
   let dir = "";
   let store: Store.Store;
   test.before(async () => {
     dir = await mkdtemp(join(tmpdir(), "tidemark-store-"));
     const db = await openDb(join(dir, "db"));
-    store = Store.make(db, { hash: sha256 });
+    store = Store.make(db, { hash: sha256, chunks: await placement.open(db, join(dir, "packs")) });
   });
   test.after(async () => {
     await store.close();
@@ -199,14 +212,14 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>): v
     const original = await store.chunk(ref.digest);
     const damaged = original!.slice();
     damaged[0] = damaged[0]! ^ 0xff;
-    await store.db.batch([{ type: "put", key: Keys.chunk(ref.digest), value: damaged }]);
+    await placement.overwrite(store.db, join(dir, "packs"), ref.digest, damaged);
     try {
       const target = join(dir, `damaged-${source}`);
       const out = await Restore.restore(store, source, { seq: 1 }, target);
       assert.ok(E.isLeft(out) && out.left._tag === "DigestMismatch", JSON.stringify(out));
       assert.equal(await readdir(target), []);
     } finally {
-      await store.db.batch([{ type: "put", key: Keys.chunk(ref.digest), value: original! }]);
+      await placement.overwrite(store.db, join(dir, "packs"), ref.digest, original!);
     }
   });
 
