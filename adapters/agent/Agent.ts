@@ -107,6 +107,9 @@ export const start = async (options: Options): Promise<Running> => {
     bytesSent: 0,
     wake: () => {},
   };
+  shell.tree.remember(await spool.readCache<readonly [string, LocalTree.Cached]>());
+  const saveCache = () => spool.writeCache(shell.tree.cached()).catch((e) => log(`cannot save the stat cache: ${(e as Error).message}`));
+  const cacheSaver = setInterval(() => void saveCache(), 60_000);
   const abort = new AbortController();
   let stopping = false;
   let everConnected = false;
@@ -222,7 +225,9 @@ export const start = async (options: Options): Promise<Running> => {
     if (watch.rescanRequested() && shell.state._tag === "backup") return Resync.begin(shell, "watcher-overflow", "compare");
     const step = Step.next(shell.state);
     if (step._tag === "Nothing") return sleep(1000);
-    return Resync.step(shell, step);
+    await Resync.step(shell, step);
+    // The stat cache is worth keeping as soon as an upload or resync has read the tree.
+    if (step._tag === "Finish") await saveCache();
   };
 
   const loop = (async () => {
@@ -260,7 +265,9 @@ export const start = async (options: Options): Promise<Running> => {
     }
     await loop;
     clearInterval(heartbeat);
+    clearInterval(cacheSaver);
     watch.stop();
+    await saveCache();
     for (const c of checkpoints.splice(0)) c.error(new Error("the agent is stopping"));
     const deadline = Date.now() + 5000;
     while (spool.pending().length > 0 && shell.client?.isClosed() === false && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -25,7 +25,8 @@ import { sha256 } from "../Sha256.ts";
 /** How long after a read an mtime still counts as racy, in ms. */
 const racyMs = 2000;
 
-interface Cached {
+/** What the tree remembers of a file it read: its stat data then, when, and what it found. */
+export interface Cached {
   readonly key: string;
   readonly readAt: number;
   readonly meta: ItemMeta;
@@ -153,7 +154,14 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     return cache.get(path)?.key === statKey(st);
   };
 
-  return { root: base, list, read, pathOf, isUnchanged };
+  /** The stat cache, to persist between runs. */
+  const cached = (): ReadonlyArray<readonly [string, Cached]> => [...cache];
+  /** Restores a persisted stat cache (entries are still checked against stat data before use). */
+  const remember = (entries: ReadonlyArray<readonly [string, Cached]>): void => {
+    for (const [path, entry] of entries) cache.set(path, entry);
+  };
+
+  return { root: base, list, read, pathOf, isUnchanged, cached, remember };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

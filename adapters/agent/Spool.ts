@@ -151,7 +151,23 @@ export const open = async (dir: string, identity: { readonly source: string; rea
     handle = await openFile(logFile, "w");
   };
 
+  const cacheFile = join(dir, "cache.json");
   return {
+    /** The persisted stat cache of the tree (empty when missing or damaged). */
+    readCache: async <A>(): Promise<ReadonlyArray<A>> => {
+      try {
+        const { checksum, entries } = JSON.parse(await readFile(cacheFile, "utf8")) as { checksum: string; entries: ReadonlyArray<A> };
+        return checksum === hexOf(JSON.stringify(entries)) ? entries : [];
+      } catch {
+        return [];
+      }
+    },
+    /** Persists the stat cache (atomically: a temporary file renamed into place). */
+    writeCache: async (entries: ReadonlyArray<unknown>): Promise<void> => {
+      const text = JSON.stringify(entries);
+      await writeFile(`${cacheFile}.tmp`, JSON.stringify({ checksum: hexOf(text), entries }));
+      await rename(`${cacheFile}.tmp`, cacheFile);
+    },
     /** True when the local state was found damaged and discarded. */
     damaged,
     state: () => state,
