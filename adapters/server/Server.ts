@@ -63,6 +63,12 @@ export const start = async (options: Options): Promise<Running> => {
     ? createTcpServer(accept)
     : createTlsServer({ cert: Buffer.from(options.tls.cert), key: Buffer.from(options.tls.key) }, accept);
   server.on("tlsClientError", (e: Error) => config.log(`TLS handshake failed: ${e.message}`));
+  // Every socket, sessions or not (a TLS handshake in progress has none yet), is ended by stop().
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.listen.port, options.listen.host, () => {
@@ -79,8 +85,10 @@ export const start = async (options: Options): Promise<Running> => {
     (stopping ??= (async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        // Sessions are ended below; close() resolves once their sockets are gone.
-        void Effect.runPromise(Fiber.interruptAll([...sessions]));
+        // Sessions end first (an append in flight completes); then any socket left is destroyed.
+        void Effect.runPromise(Fiber.interruptAll([...sessions])).then(() => {
+          for (const socket of sockets) socket.destroy();
+        });
       });
       await options.store.close();
     })());

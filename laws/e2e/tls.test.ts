@@ -20,7 +20,7 @@ test.before(async () => {
   store = await startStore(join(work, "store"), ["--tls-cert", cert, "--tls-key", join(fixtures, "key.pem")]);
 });
 test.after(async () => {
-  await stop(store);
+  await stop(store, "SIGKILL");
   await rm(work, { recursive: true, force: true });
 });
 
@@ -40,6 +40,17 @@ test("a wrong pin, no trust, or plain TCP are refused with one clear line", asyn
   const plain = await tidemark(["status", "--store", store.address]);
   assert.is(plain.code, 1);
   assert.is(plain.stderr.trim().split("\n").length, 1, plain.stderr);
+});
+
+test("SIGTERM stops a TLS store even with a half-open handshake from a plain client", async () => {
+  const { connect } = await import("node:net");
+  const [host, port] = [store.address.slice(0, store.address.lastIndexOf(":")), Number(store.address.slice(store.address.lastIndexOf(":") + 1))];
+  const lingering = connect({ host, port });
+  lingering.on("error", () => {});
+  await new Promise((r) => setTimeout(r, 200));
+  const code = await Promise.race([stop(store), new Promise((r) => setTimeout(() => r("still running after 10 s"), 10_000))]);
+  lingering.destroy();
+  assert.is(code, 0);
 });
 
 test.run();

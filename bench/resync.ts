@@ -1,0 +1,214 @@
+/**
+ * Resync benchmark against rsync (`npm run bench:resync`, `-- --quick` for a short run). Builds a
+ * tree (in /dev/shm when it exists), brings a tidemark store and an rsync daemon module to the same
+ * baseline, then for each scenario applies one change set and brings each up to date again, printing
+ * the bytes that crossed a byte-counting relay on 127.0.0.1 (both directions, both tools through the
+ * same relay code), wall time, and the CPU time of every process involved: rsync's client and its
+ * daemon; tidemark's agent and its store server. After every scenario both copies are compared with
+ * the source byte for byte (rsync's module directory directly; tidemark's by a full restore).
+ *
+ * The agent runs in its own process, started before the clock (Node's boot is not counted; rsync's
+ * client is a native binary that starts in milliseconds); the clock runs from its start to the moment
+ * it is in sync with everything acknowledged. Its spool and stat cache persist between scenarios, as
+ * a restarted agent's would. rsync runs as `rsync -a --delete --stats` (its default quick check).
+ *
+ * @module
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import * as Relay from "./Relay.ts";
+import * as Trees from "./Trees.ts";
+
+const quick = process.argv.includes("--quick");
+const MiB = 1024 * 1024;
+const cli = fileURLToPath(new URL("../adapters/cli/tidemark.mjs", import.meta.url));
+const worker = fileURLToPath(new URL("./agent-worker.ts", import.meta.url));
+const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+const work = await mkdtemp(join(base, "tidemark-resync-"));
+const tick = 100; // clock ticks per second in /proc/<pid>/stat (CLK_TCK on Linux)
+
+const ensureRsync = (): void => {
+  try {
+    execFileSync("rsync", ["--version"], { stdio: "ignore" });
+  } catch {
+    console.log("# rsync not found: installing it from Debian's packages");
+    execFileSync("sh", ["-c", "apt-get update -qq && apt-get install -y -qq rsync"], { stdio: "inherit" });
+  }
+};
+
+/** CPU seconds of a process and of its reaped children, from /proc. */
+const cpuOf = async (pid: number): Promise<{ readonly self: number; readonly children: number }> => {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const n = (i: number) => Number(fields[i - 3]);
+  return { self: (n(14) + n(15)) / tick, children: (n(16) + n(17)) / tick };
+};
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+const waitFor = (child: ReturnType<typeof spawn>, pattern: RegExp): Promise<RegExpExecArray> =>
+  new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = pattern.exec(out);
+      if (m !== null) resolve(m);
+    });
+    child.on("exit", (code) => reject(new Error(`exited (${code}) before ${pattern}: ${out}`)));
+  });
+
+/** Runs a command to its end without blocking this process; its stdout, or an error with its stderr. */
+const run = (file: string, args: ReadonlyArray<string>): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${file} ${args.join(" ")} exited ${code}: ${err}`))));
+  });
+
+/** One tool's figures for one run. */
+interface Figures {
+  readonly bytes: number;
+  readonly wall: number;
+  readonly cpu: number;
+  readonly detail: string;
+}
+
+const startStore = async () => {
+  const child = spawn(process.execPath, [cli, "store", "serve", "--data", join(work, "store"), "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "ignore"] });
+  const m = await waitFor(child, /listening on 127\.0\.0\.1:(\d+)/);
+  return { child, port: Number(m[1]) };
+};
+
+const startRsyncd = async (modules: Readonly<Record<string, string>>) => {
+  const port = await freePort();
+  const conf = join(work, "rsyncd.conf");
+  const uid = process.getuid?.() ?? 0;
+  const sections = Object.entries(modules).map(([name, path]) => `[${name}]\n  path = ${path}\n  read only = false\n  uid = ${uid}\n  gid = ${process.getgid?.() ?? 0}\n`);
+  await writeFile(conf, `use chroot = no\npid file = ${join(work, "rsyncd.pid")}\n${sections.join("")}`);
+  for (const path of Object.values(modules)) await mkdir(path, { recursive: true });
+  const child = spawn("rsync", ["--daemon", "--no-detach", `--config=${conf}`, `--port=${port}`, "--address=127.0.0.1"], { stdio: "ignore" });
+  await new Promise((r) => setTimeout(r, 300));
+  return { child, port };
+};
+
+const runRsync = async (relay: Relay.Relay, daemonPid: number, src: string, module: string): Promise<Figures> => {
+  relay.reset();
+  const before = await cpuOf(daemonPid);
+  const began = performance.now();
+  // Not execFileSync: the relay runs in this process and must keep forwarding meanwhile.
+  const out = await run("bash", ["-c", `rsync -a --delete --stats "${src}/" "rsync://127.0.0.1:${relay.port}/${module}/" && times`]);
+  const wall = (performance.now() - began) / 1000;
+  await new Promise((r) => setTimeout(r, 100));
+  const daemon = (await cpuOf(daemonPid)).children - before.children;
+  const times = out.trim().split("\n").slice(-1)[0]!.split(/\s+/).map((t) => { const m = /(\d+)m([\d.]+)s/.exec(t)!; return Number(m[1]) * 60 + Number(m[2]); });
+  const client = times[0]! + times[1]!;
+  const stat = (name: string) => Number((new RegExp(`${name}: ([\\d,]+)`).exec(out)?.[1] ?? "0").replace(/,/g, ""));
+  const { up, down } = relay.counts();
+  return { bytes: up + down, wall, cpu: client + daemon, detail: `rsync --stats: sent ${stat("Total bytes sent")}, received ${stat("Total bytes received")}; cpu client ${client.toFixed(2)} s + daemon ${daemon.toFixed(2)} s` };
+};
+
+const runTidemark = async (relay: Relay.Relay, storePid: number, root: string, source: string): Promise<Figures> => {
+  relay.reset();
+  const child = spawn(process.execPath, ["--import", "tsx", worker, root, `127.0.0.1:${relay.port}`, source, join(work, `spool-${source}`)], { stdio: ["pipe", "pipe", "inherit"] });
+  await waitFor(child, /ready/);
+  const before = await cpuOf(storePid);
+  child.stdin!.write("go\n");
+  const m = await waitFor(child, /synced ([\d.]+) ([\d.]+)/);
+  const store = (await cpuOf(storePid)).self - before.self;
+  const { up, down } = relay.counts();
+  await new Promise((r) => child.on("exit", r));
+  const agent = Number(m[2]) / 1000;
+  return { bytes: up + down, wall: Number(m[1]) / 1000, cpu: agent + store, detail: `agent→store ${up}, store→agent ${down}; cpu agent ${agent.toFixed(2)} s + store ${store.toFixed(2)} s` };
+};
+
+/** Compares both copies with the source; returns the paths that differ (none when all is well). */
+const check = async (storePort: number, src: string, rsyncDir: string, source: string): Promise<Array<string>> => {
+  const expected = await Trees.digestTree(src);
+  const restored = join(work, "check");
+  await rm(restored, { recursive: true, force: true });
+  await run(process.execPath, [cli, "restore", "--store", `127.0.0.1:${storePort}`, "--source", source, "--to", restored]);
+  const bad = [...Trees.differ(expected, await Trees.digestTree(rsyncDir)).map((p) => `rsync:${p}`), ...Trees.differ(expected, await Trees.digestTree(restored)).map((p) => `tidemark:${p}`)];
+  await rm(restored, { recursive: true, force: true });
+  return bad;
+};
+
+const report = (name: string, r: Figures, t: Figures, bad: ReadonlyArray<string>): void => {
+  console.log(`  rsync:    ${r.bytes} bytes, ${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s cpu (${r.detail})`);
+  console.log(`  tidemark: ${t.bytes} bytes, ${t.wall.toFixed(2)} s wall, ${t.cpu.toFixed(2)} s cpu (${t.detail})`);
+  console.log(`  both copies equal the source byte for byte: ${bad.length === 0 ? "yes" : `NO (${bad.slice(0, 5).join(", ")})`}`);
+  console.log(`resync ${name}: bytes ratio ${(t.bytes / r.bytes).toFixed(3)}, time ratio ${(t.wall / r.wall).toFixed(3)}, cpu ratio ${(t.cpu / r.cpu).toFixed(3)}`);
+};
+
+const main = async (): Promise<number> => {
+  ensureRsync();
+  const files = quick ? 1000 : 10_000;
+  const large = quick ? [8 * MiB, 16 * MiB] : [64 * MiB, 64 * MiB, 96 * MiB, 128 * MiB];
+  const scale = quick ? [1000, 10_000] : [10_000, 100_000];
+  const src = join(work, "src");
+  console.log(`# ${quick ? "quick" : "full"} run in ${work}`);
+  const total = await Trees.build(src, 1, files, large);
+  const scaled = await Promise.all(scale.map(async (n) => { const root = join(work, `tree-${n}`); await Trees.build(root, 2, n, []); return { n, root }; }));
+  console.log(`# main tree: ${files} files + ${large.length} large, ${(total / MiB).toFixed(0)} MiB; scale trees of ${scale.join(" and ")} files`);
+  const store = await startStore();
+  const modules: Record<string, string> = { main: join(work, "rsync-main") };
+  for (const { n } of scaled) modules[`t${n}`] = join(work, `rsync-${n}`);
+  const rsyncd = await startRsyncd(modules);
+  const [relayT, relayR] = [await Relay.start(store.port), await Relay.start(rsyncd.port)];
+  let failures = 0;
+  const scenario = async (name: string, root: string, module: string, source: string) => {
+    console.log(`\n# ${name}`);
+    const r = await runRsync(relayR, rsyncd.child.pid!, root, module);
+    const t = await runTidemark(relayT, store.child.pid!, root, source);
+    const bad = await check(store.port, root, modules[module]!, source);
+    failures += bad.length;
+    report(name, r, t, bad);
+  };
+  try {
+    await scenario("baseline (initial copy)", src, "main", "main");
+    for (const { n, root } of scaled) await scenario(`baseline of the ${n}-file tree`, root, `t${n}`, `t${n}`);
+    const rnd = Trees.random(99);
+    const changes: ReadonlyArray<readonly [string, () => Promise<void>]> = [
+      ["1 nothing changed", async () => {}],
+      ["2 1% of files edited in place", () => Trees.editInPlace(src, rnd, 0.01)],
+      ["3 appends to the large files", () => Trees.appendLarge(src, rnd, MiB)],
+      ["4 bytes inserted near the start of the large files", () => Trees.insertNearStart(src)],
+      ["5 100 files renamed or moved", () => Trees.moveFiles(src, rnd, 100)],
+      ["6 5% deleted and as many created", () => Trees.churn(src, rnd, 0.05)],
+      ["7 everything changed", () => Trees.rewriteAll(src, rnd)],
+    ];
+    for (const [name, apply] of changes) {
+      await apply();
+      await scenario(name, src, "main", "main");
+    }
+    for (const { n, root } of scaled) {
+      await Trees.touchOne(root);
+      await scenario(`8 one file changed in a tree of ${n} files`, root, `t${n}`, `t${n}`);
+    }
+  } finally {
+    await relayT.close();
+    await relayR.close();
+    store.child.kill("SIGTERM");
+    rsyncd.child.kill("SIGTERM");
+    await new Promise((r) => store.child.on("exit", r));
+    await rm(work, { recursive: true, force: true });
+  }
+  return failures === 0 ? 0 : 1;
+};
+
+process.exit(await main());
