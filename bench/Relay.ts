@@ -26,6 +26,8 @@ export const start = async (target: number): Promise<Relay> => {
   const server = createServer((client) => {
     const upstream = connect({ host: "127.0.0.1", port: target });
     for (const s of [client, upstream]) {
+      // Transparent: no Nagle delay added to either tool's small messages.
+      s.setNoDelay(true);
       sockets.add(s);
       s.on("close", () => sockets.delete(s));
       s.on("error", () => {

@@ -53,6 +53,22 @@ export const combine = (a: Fingerprint, b: Fingerprint): Fingerprint => ({
   ],
 });
 
+/**
+ * The fingerprint of `whole` without a part of it (`part` must be a sub-range of `whole`): with
+ * prefix sums over a sorted listing, any range's fingerprint is one subtraction.
+ *
+ * @category combinators
+ */
+export const subtract = (whole: Fingerprint, part: Fingerprint): Fingerprint => ({
+  count: whole.count - part.count,
+  lanes: [
+    (whole.lanes[0] - part.lanes[0]) >>> 0,
+    (whole.lanes[1] - part.lanes[1]) >>> 0,
+    (whole.lanes[2] - part.lanes[2]) >>> 0,
+    (whole.lanes[3] - part.lanes[3]) >>> 0,
+  ],
+});
+
 /** The fingerprint of a list of items. @category constructors */
 export const ofItems = (hash: HashFunction, items: Iterable<readonly [string, ItemMeta]>): Fingerprint => {
   let fp = empty;

@@ -51,8 +51,9 @@ export type HeadMark = t.TypeOf<typeof HeadMark>;
 export const Query = t.union([
   tagged("Sources", {}),
   tagged("Head", { source: SourceId }),
-  tagged("Metadata", { source: SourceId, range: KeyRange, limit: Count }),
+  tagged("Metadata", { source: SourceId, range: KeyRange, limit: Count, manifests: t.boolean }),
   tagged("Fingerprint", { source: SourceId, range: KeyRange }),
+  tagged("Fingerprints", { source: SourceId, bounds: t.array(t.string), last: t.union([t.string, t.null]) }),
   tagged("Items", { source: SourceId, paths: t.array(t.string) }),
   tagged("History", { source: SourceId, path: t.string }),
   tagged("Tree", { source: SourceId, seq: Count, paths: t.array(t.string) }),

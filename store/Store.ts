@@ -23,7 +23,7 @@ import * as Event from "../core/Event.ts";
 import * as Fingerprint from "../core/Fingerprint.ts";
 import * as History from "../core/History.ts";
 import type { KnownItem } from "../core/ItemMeta.ts";
-import type { ItemPath } from "../core/ItemPath.ts";
+import { compare, type ItemPath } from "../core/ItemPath.ts";
 import * as SourceHead from "../core/SourceHead.ts";
 import * as SortedMap from "../core/SortedMap.ts";
 import { mkdir } from "node:fs/promises";
@@ -156,13 +156,28 @@ export const make = (db: Database, options: Options) => {
   }
 
   /** Up to `limit` entries of a range, for resync. */
-  const metadata = async (source: string, range: Fingerprint.KeyRange, limit = 1000): Promise<MetadataPage> => {
+  const metadata = async (source: string, range: Fingerprint.KeyRange, limit = 1000, manifests = true): Promise<MetadataPage> => {
     const out: Array<readonly [ItemPath, KnownItem]> = [];
     for await (const [path, entry] of catalogue(source, range)) {
       if (out.length === limit) return { entries: out, next: path };
-      out.push([path, Catalogue.knownItem(entry)]);
+      out.push([path, manifests ? Catalogue.knownItem(entry) : { meta: entry.meta, manifest: [] }]);
     }
     return { entries: out, next: null };
+  };
+
+  /**
+   * The fingerprints of consecutive ranges `[bounds[i], bounds[i+1])`, the last ending at `last`
+   * (`null` = the end), in one scan.
+   */
+  const fingerprints = async (source: string, bounds: ReadonlyArray<string>, last: string | null): Promise<ReadonlyArray<Fingerprint.Fingerprint>> => {
+    const out = bounds.map(() => Fingerprint.empty);
+    if (bounds.length === 0) return out;
+    let at = 0;
+    for await (const [path, entry] of catalogue(source, { gte: bounds[0]!, lt: last })) {
+      while (at + 1 < bounds.length && compare(path, bounds[at + 1]!) >= 0) at++;
+      out[at] = Fingerprint.combine(out[at]!, Fingerprint.ofItem(options.hash, path, entry.meta));
+    }
+    return out;
   };
 
   /** What the catalogue holds for each of `paths` (`null` = absent). */
@@ -314,7 +329,7 @@ export const make = (db: Database, options: Options) => {
   };
 
 
-  return { append, putChunks, head, sources, catalogue, metadata, items, fingerprint, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
+  return { append, putChunks, head, sources, catalogue, metadata, items, fingerprint, fingerprints, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
 };
 
 /**

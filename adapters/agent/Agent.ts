@@ -25,7 +25,7 @@ import * as Client from "../wire/Client.ts";
 import * as LocalTree from "./LocalTree.ts";
 import * as Resync from "./Resync.ts";
 import * as Spool from "./Spool.ts";
-import { call, ClientFailure, decide, type Shell } from "./Shell.ts";
+import { call, ClientFailure, decide, flush, type Shell } from "./Shell.ts";
 import * as StoreView from "./StoreView.ts";
 import * as Watch from "./Watch.ts";
 
@@ -101,7 +101,9 @@ export const start = async (options: Options): Promise<Running> => {
     client: undefined,
     needsCompare: true,
     listing: [],
-    span: Number.POSITIVE_INFINITY,
+    prefix: undefined,
+    outbox: [],
+    fingerprints: new Map(),
     itemsTotal: 0,
     itemsDone: 0,
     bytesSent: 0,
@@ -118,14 +120,34 @@ export const start = async (options: Options): Promise<Running> => {
   const checkpoints: Array<{ readonly label: string; readonly done: (seq: number) => void; readonly error: (e: Error) => void }> = [];
   const watch = Watch.start(shell, options.watch ?? true);
 
+  // A wake that comes while the loop is busy is kept, so the next sleep returns at once (no lost wake-ups).
+  let woken = false;
+  let sleeper: (() => void) | undefined;
+  shell.wake = () => {
+    woken = true;
+    sleeper?.();
+  };
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      shell.wake = () => {
+      if (woken) {
+        woken = false;
+        return resolve();
+      }
+      const timer = setTimeout(() => done(), ms);
+      const done = () => {
         clearTimeout(timer);
+        sleeper = undefined;
+        woken = false;
         resolve();
       };
+      sleeper = done;
     });
+
+  /** Sends what is decided, then waits for work (or `ms`). */
+  const rest = async (ms: number): Promise<void> => {
+    await flush(shell);
+    if (shell.dirty.size === 0 && checkpoints.length === 0) await sleep(ms);
+  };
 
   const progress = (): Progress => ({
     state: shell.state._tag,
@@ -162,6 +184,7 @@ export const start = async (options: Options): Promise<Running> => {
     if (client._tag === "Left") throw new ClientFailure(client.left);
     shell.client = client.right;
     everConnected = true;
+    shell.outbox = []; // the welcome replays everything the spool holds
     log(`connected to the store at ${options.store}`);
     await Resync.welcome(shell, client.right.welcome);
   };
@@ -208,6 +231,7 @@ export const start = async (options: Options): Promise<Running> => {
     await new Promise((r) => setTimeout(r, 250));
     while (shell.dirty.size > 0) await Resync.capture(shell, Resync.takeDirty(shell));
     const events = await decide(shell, { _tag: "MarkCheckpoint", at: Date.now(), label: next.label });
+    await flush(shell);
     next.done(events[0]!.seq);
   };
 
@@ -217,14 +241,17 @@ export const start = async (options: Options): Promise<Running> => {
       if (shell.client !== undefined) await lose("connection closed");
       return connect();
     }
-    if (spool.pending().length >= (options.windowEvents ?? 1024)) return sleep(1000);
+    if (spool.pending().length >= (options.windowEvents ?? 1024)) {
+      await flush(shell);
+      return sleep(1000); // an acknowledgement wakes it
+    }
     // A checkpoint names a consistent state: it waits until an upload or resync has finished.
     if (checkpoints.length > 0 && shell.state._tag === "backup") return markCheckpoint();
     if (shell.dirty.size > 0 && (liveBudget-- > 0 || !isSyncing(shell.state))) return Resync.capture(shell, Resync.takeDirty(shell));
     liveBudget = 16;
     if (watch.rescanRequested() && shell.state._tag === "backup") return Resync.begin(shell, "watcher-overflow", "compare");
     const step = Step.next(shell.state);
-    if (step._tag === "Nothing") return sleep(1000);
+    if (step._tag === "Nothing") return rest(1000);
     await Resync.step(shell, step);
     // The stat cache is worth keeping as soon as an upload or resync has read the tree.
     if (step._tag === "Finish") await saveCache();
@@ -264,6 +291,7 @@ export const start = async (options: Options): Promise<Running> => {
       shell.wake();
     }
     await loop;
+    await flush(shell);
     clearInterval(heartbeat);
     clearInterval(cacheSaver);
     watch.stop();
@@ -284,11 +312,11 @@ export const start = async (options: Options): Promise<Running> => {
     shell.wake();
   };
 
-  const flush = async (): Promise<void> => {
+  const settled = async (): Promise<void> => {
     while (!stopping && (shell.dirty.size > 0 || spool.pending().length > 0 || isSyncing(shell.state) || shell.state._tag === "idle")) {
       await new Promise((r) => setTimeout(r, 10));
     }
   };
 
-  return { stop, failed, progress, checkpoint: queueCheckpoint, notify, flush };
+  return { stop, failed, progress, checkpoint: queueCheckpoint, notify, flush: settled };
 };

@@ -146,6 +146,14 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     }
   };
 
+  /** A file's metadata and manifest from the stat cache, if its stat data still match (no content is read). */
+  const peek = async (path: ItemPath.ItemPath): Promise<LocalItem | undefined> => {
+    const st = await lstat(full(path)).catch(() => undefined);
+    const hit = cache.get(path);
+    if (st === undefined || !st.isFile() || hit === undefined || hit.key !== statKey(st) || hit.readAt - st.mtimeMs <= racyMs) return undefined;
+    return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
+  };
+
   /** True when a file's stat data equal those of its last read (directories and links: when they still exist). */
   const isUnchanged = async (path: ItemPath.ItemPath): Promise<boolean> => {
     const st = await lstat(full(path)).catch(() => undefined);
@@ -161,7 +169,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     for (const [path, entry] of entries) cache.set(path, entry);
   };
 
-  return { root: base, list, read, pathOf, isUnchanged, cached, remember };
+  return { root: base, list, read, peek, pathOf, isUnchanged, cached, remember };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

@@ -16,7 +16,9 @@
  * @module
  */
 import * as Event from "../../core/Event.ts";
+import * as t from "io-ts";
 import * as Fingerprint from "../../core/Fingerprint.ts";
+import * as ItemMeta from "../../core/ItemMeta.ts";
 import type { KnownItem, LocalItem } from "../../core/ItemMeta.ts";
 import { compare, type ItemPath } from "../../core/ItemPath.ts";
 import * as Processor from "../../core/Processor.ts";
@@ -26,11 +28,15 @@ import { isSyncing } from "../../core/ProcessorState.ts";
 import * as SortedMap from "../../core/SortedMap.ts";
 import * as Client from "../wire/Client.ts";
 import { sha256 } from "../Sha256.ts";
-import { call, connected, decide, type Shell, transmit } from "./Shell.ts";
+import { call, ClientFailure, connected, decide, flush, type Shell, transmit } from "./Shell.ts";
 import * as LocalTree from "./LocalTree.ts";
 
 /** Ranges with at most this many local items are read as metadata, not compared by fingerprint. */
 const smallRange = 32;
+/** How many sub-ranges one fingerprint query asks for. */
+const fanout = 16;
+/** Most items one `Items` query asks for. */
+const itemBatch = 512;
 const metadataPage = 1000;
 
 /** Forgets the agent's state: the next welcome starts an upload that compares everything. */
@@ -80,7 +86,8 @@ export const welcome = async (shell: Shell, w: Client.Client["welcome"]): Promis
   if (shell.state._tag === "idle") {
     const last = shell.spool.pending().at(-1)?.seq ?? head;
     shell.listing = await shell.tree.list();
-    shell.span = Number.POSITIVE_INFINITY;
+    shell.prefix = undefined;
+    shell.fingerprints = new Map();
     startProgress(shell);
     await decide(shell, { _tag: "Protect", at: Date.now(), source: shell.options.source, nextSeq: last + 1, paths: shell.listing });
     return;
@@ -96,7 +103,8 @@ const startProgress = (shell: Shell): void => {
 /** Starts a resync: a full comparison flags every local item, a trusted one only what is flagged. */
 export const begin = async (shell: Shell, reason: Event.ResyncReason, trust: Event.ResyncTrust): Promise<void> => {
   shell.listing = trust === "compare" ? await shell.tree.list() : [];
-  shell.span = Number.POSITIVE_INFINITY;
+  shell.prefix = undefined;
+  shell.fingerprints = new Map();
   await decide(shell, { _tag: "BeginResync", at: Date.now(), reason, trust, paths: shell.listing, hostIntact: true });
   startProgress(shell);
   shell.itemsTotal = SortedMap.size(shell.state.sync.flags);
@@ -105,6 +113,9 @@ export const begin = async (shell: Shell, reason: Event.ResyncReason, trust: Eve
 /** Reads an item for deciding; an unreadable one stands in as the store's version, so nothing is sent for it. */
 const readLocal = async (shell: Shell, path: ItemPath, remote: KnownItem | null | undefined): Promise<LocalItem | undefined> => {
   try {
+    // By stat data first: an item equal to the store's version needs no bytes read.
+    const cached = remote == null ? undefined : await shell.tree.peek(path);
+    if (cached !== undefined && ItemMeta.equals(cached.meta, remote!.meta)) return cached;
     return await shell.tree.read(path);
   } catch (e) {
     if (!LocalTree.isUnreadable(e)) throw e;
@@ -123,44 +134,80 @@ const firstAtOrAfter = (listing: ReadonlyArray<string>, key: string): number => 
   return lo;
 };
 
-const localFingerprint = async (shell: Shell, paths: ReadonlyArray<ItemPath>): Promise<Fingerprint.Fingerprint> => {
-  let fp = Fingerprint.empty;
-  for (const p of paths) {
+/** Prefix fingerprints of the listing: each item read once (by stat data when cached), then any range is a subtraction. */
+const prefixes = async (shell: Shell): Promise<ReadonlyArray<Fingerprint.Fingerprint>> => {
+  if (shell.prefix !== undefined) return shell.prefix;
+  const out: Array<Fingerprint.Fingerprint> = [Fingerprint.empty];
+  for (const p of shell.listing) {
     const item = await shell.tree.read(p, false).catch(() => undefined);
-    if (item !== undefined) fp = Fingerprint.combine(fp, Fingerprint.ofItem(sha256, p, item.meta));
+    out.push(item === undefined ? out[out.length - 1]! : Fingerprint.combine(out[out.length - 1]!, Fingerprint.ofItem(sha256, p, item.meta)));
   }
-  return fp;
+  shell.prefix = out;
+  return out;
 };
 
+/** The local fingerprint of listing items i…j-1. */
+const localFingerprint = async (shell: Shell, i: number, j: number): Promise<Fingerprint.Fingerprint> => {
+  const sums = await prefixes(shell);
+  return Fingerprint.subtract(sums[j]!, sums[i]!);
+};
+
+const endIndex = (shell: Shell, lt: string | null): number => (lt === null ? shell.listing.length : firstAtOrAfter(shell.listing, lt));
+
+/** Asks the store for the fingerprints of `fanout` sub-ranges of [from, lt), split by the local items i…j-1. */
+const descend = async (shell: Shell, from: string, lt: string | null, i: number, j: number): Promise<void> => {
+  const step = Math.ceil((j - i) / fanout);
+  const bounds = [from];
+  for (let k = i + step; k < j; k += step) bounds.push(shell.listing[k]!);
+  const [reply] = await call(connected(shell).query({ _tag: "Fingerprints", source: shell.options.source, bounds, last: lt }));
+  const remote = await call(Client.decodeResult(t.array(Fingerprint.Fingerprint), reply));
+  if (remote.length !== bounds.length) throw new ClientFailure({ _tag: "QueryFailed", reason: "the store sent the wrong number of fingerprints" });
+  bounds.forEach((b, k) => shell.fingerprints.set(b, { lt: bounds[k + 1] ?? lt, remote: remote[k]! }));
+};
+
+/** True when the agent must have the store's manifest of an item to send its difference: a file whose content may differ. */
+const needsManifest = async (shell: Shell, path: ItemPath, remote: KnownItem): Promise<boolean> => {
+  if (remote.meta.type !== "file") return false;
+  const local = await shell.tree.peek(path);
+  return local === undefined || !ItemMeta.sameContent(local.meta, remote.meta);
+};
+
+/** Reads a range's metadata without manifests, then fetches full items only where content may differ. */
+const readMetadata = async (shell: Shell, from: string, lt: string | null): Promise<void> => {
+  const query = { _tag: "Metadata", source: shell.options.source, range: { gte: from, lt }, limit: metadataPage, manifests: false } as const;
+  const [reply] = await call(connected(shell).query(query));
+  const page = await call(Client.decodeResult(Protocol.MetadataPage, reply));
+  const lite = page.entries as unknown as ReadonlyArray<readonly [ItemPath, KnownItem]>;
+  const wanted: Array<ItemPath> = [];
+  for (const [p, k] of lite) if (await needsManifest(shell, p, k)) wanted.push(p);
+  const full = new Map<string, KnownItem | null>();
+  for (let k = 0; k < wanted.length; k += itemBatch) for (const [p, item] of await fetchItems(shell, wanted.slice(k, k + itemBatch))) full.set(p, item);
+  const entries = lite.map(([p, k]) => [p, full.get(p) ?? k] as const);
+  await decide(shell, { _tag: "ReceiveStoreMetadata", at: Date.now(), range: { gte: from, lt: page.next ?? lt }, entries });
+};
+
+/**
+ * One step of the range search: a range whose store fingerprint is known is matched when the local
+ * one equals it; otherwise a large range is split 16 ways (one query), a small one read as metadata.
+ */
 const rangeStep = async (shell: Shell, from: string): Promise<void> => {
-  const source = shell.options.source;
-  const i = firstAtOrAfter(shell.listing, from);
-  const n = Math.min(shell.span, shell.listing.length - i);
-  const lt = i + n < shell.listing.length ? shell.listing[i + n]! : null;
-  const client = connected(shell);
-  if (n > smallRange) {
-    const local = await localFingerprint(shell, shell.listing.slice(i, i + n));
-    const [reply] = await call(client.query({ _tag: "Fingerprint", source, range: { gte: from, lt } }));
-    const remote = await call(Client.decodeResult(Fingerprint.Fingerprint, reply));
-    if (Fingerprint.equals(local, remote)) {
-      await decide(shell, { _tag: "MatchRange", at: Date.now(), range: { gte: from, lt } });
-      shell.itemsDone += n;
-      shell.span = n * 2;
-    } else {
-      shell.span = Math.max(smallRange, Math.floor(n / 2));
-    }
+  await flush(shell);
+  const known = shell.fingerprints.get(from);
+  shell.fingerprints.delete(from);
+  const lt = known?.lt ?? null;
+  const [i, j] = [firstAtOrAfter(shell.listing, from), endIndex(shell, lt)];
+  if (known !== undefined && Fingerprint.equals(known.remote, await localFingerprint(shell, i, j))) {
+    await decide(shell, { _tag: "MatchRange", at: Date.now(), range: { gte: from, lt } });
+    shell.itemsDone += j - i;
     return;
   }
-  const [reply] = await call(client.query({ _tag: "Metadata", source, range: { gte: from, lt }, limit: metadataPage }));
-  const page = await call(Client.decodeResult(Protocol.MetadataPage, reply));
-  const entries = page.entries as unknown as ReadonlyArray<readonly [ItemPath, KnownItem]>;
-  for (const [p, k] of entries) shell.view.learn(p, k);
-  await decide(shell, { _tag: "ReceiveStoreMetadata", at: Date.now(), range: { gte: from, lt: page.next ?? lt }, entries });
-  shell.span = Math.max(shell.span, smallRange * 2);
+  if (j - i > smallRange) return descend(shell, from, lt, i, j);
+  await readMetadata(shell, from, lt);
 };
 
 /** Asks the store what it holds for some paths, and remembers it. */
 const fetchItems = async (shell: Shell, paths: ReadonlyArray<string>): Promise<ReadonlyArray<readonly [ItemPath, KnownItem | null]>> => {
+  await flush(shell);
   const [reply] = await call(connected(shell).query({ _tag: "Items", source: shell.options.source, paths: [...paths] }));
   const items = (await call(Client.decodeResult(Protocol.Items, reply))) as unknown as ReadonlyArray<readonly [ItemPath, KnownItem | null]>;
   for (const [p, k] of items) shell.view.learn(p, k);

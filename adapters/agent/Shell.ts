@@ -11,6 +11,7 @@
 import { Effect } from "effect";
 import * as E from "fp-ts/lib/Either.js";
 import * as Event from "../../core/Event.ts";
+import type * as Fingerprint from "../../core/Fingerprint.ts";
 import type { ItemPath } from "../../core/ItemPath.ts";
 import * as Processor from "../../core/Processor.ts";
 import type { ProcessorState } from "../../core/ProcessorState.ts";
@@ -34,7 +35,12 @@ export interface Shell {
   client: Client.Client | undefined;
   needsCompare: boolean;
   listing: ReadonlyArray<ItemPath>;
-  span: number;
+  /** Prefix fingerprints of `listing` (entry i covers items 0…i-1), computed once per comparison. */
+  prefix: ReadonlyArray<Fingerprint.Fingerprint> | undefined;
+  /** Store fingerprints of ranges not yet compared, by the range's first key (the 16-way descent). */
+  fingerprints: Map<string, { readonly lt: string | null; readonly remote: Fingerprint.Fingerprint }>;
+  /** Events decided and spooled but not yet sent: sent together, before any query and before the agent rests. */
+  outbox: Array<Event.Event>;
   itemsTotal: number;
   itemsDone: number;
   bytesSent: number;
@@ -110,8 +116,8 @@ export const transmit = (client: Client.Client, events: ReadonlyArray<Event.Even
   });
 
 /**
- * Decides a command, then spools and sends its stream events (without chunk bytes the store holds).
- * A send that fails leaves the events in the spool, for the replay on reconnect.
+ * Decides a command, then spools its stream events (without chunk bytes the store holds) and queues
+ * them in the outbox, sent in batches by `flush`.
  */
 export const decide = async (shell: Shell, command: Processor.Command): Promise<ReadonlyArray<Event.Event>> => {
   const out = Processor.run(command, shell.state);
@@ -125,10 +131,23 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
   for (const e of events) if (e._tag === "AgentStateChanged") shell.log(`state ${e.from} → ${e.to} (${e.reason})`);
   if (events.length === 0) return events;
   await shell.spool.add(events);
-  shell.bytesSent += events.reduce((n, e) => n + ("chunks" in e ? e.chunks.reduce((m, c) => m + c.bytes.length, 0) : 0), 0);
-  if (shell.client !== undefined && !shell.client.isClosed()) {
-    await call(transmit(shell.client, events)).catch(() => undefined);
-  }
+  shell.bytesSent += events.reduce((n, e) => n + chunkBytes(Event.chunksOf(e)), 0);
+  shell.outbox.push(...events);
+  if (shell.outbox.length >= outboxEvents || chunkBytes(shell.outbox.flatMap(Event.chunksOf)) >= messageChunkBytes) await flush(shell);
   return events;
+};
+
+/** Most events held in the outbox before it is sent. */
+const outboxEvents = 256;
+
+/**
+ * Sends the outbox. A send that fails leaves the events in the spool, for the replay on reconnect
+ * (which is why a reconnect empties the outbox).
+ */
+export const flush = async (shell: Shell): Promise<void> => {
+  if (shell.outbox.length === 0) return;
+  const events = shell.outbox;
+  shell.outbox = [];
+  if (shell.client !== undefined && !shell.client.isClosed()) await call(transmit(shell.client, events)).catch(() => undefined);
 };
 

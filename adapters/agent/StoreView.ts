@@ -16,20 +16,25 @@
 import * as Event from "../../core/Event.ts";
 import type { KnownItem } from "../../core/ItemMeta.ts";
 import * as ItemPath from "../../core/ItemPath.ts";
+import * as SortedMap from "../../core/SortedMap.ts";
 
 /** The agent's view of the store. */
 export type StoreView = ReturnType<typeof make>;
 
 /** An empty view. @category constructors */
 export const make = () => {
-  const items = new Map<string, KnownItem | null>();
+  // Sorted, so forgetting a directory's subtree visits only that subtree.
+  let items = SortedMap.empty<KnownItem | null>();
   const chunks = new Set<string>();
 
   const forgetSubtree = (dir: string): void => {
-    for (const p of items.keys()) if (ItemPath.isInside(p, dir)) items.delete(p);
+    for (const [p] of [...SortedMap.entries(items, ItemPath.subtreeBounds(dir as ItemPath.ItemPath))]) items = SortedMap.remove(items, p);
+  };
+  const set = (path: string, item: KnownItem | null): void => {
+    items = SortedMap.set(items, path, item);
   };
   const learn = (path: string, item: KnownItem | null): void => {
-    items.set(path, item);
+    set(path, item);
     for (const c of item?.manifest ?? []) chunks.add(c.digest);
   };
 
@@ -44,22 +49,22 @@ export const make = () => {
         learn(e.path, { meta: e.meta, manifest: e.manifest });
         return;
       case "MetadataChanged": {
-        const was = items.get(e.path);
-        if (was == null) items.delete(e.path);
-        else items.set(e.path, { meta: e.meta, manifest: was.manifest });
+        const was = SortedMap.get(items, e.path);
+        if (was == null) items = SortedMap.remove(items, e.path);
+        else set(e.path, { meta: e.meta, manifest: was.manifest });
         return;
       }
       case "ItemDeleted":
         forgetSubtree(e.path);
-        items.set(e.path, null);
+        set(e.path, null);
         return;
       case "ItemRenamed": {
-        const was = items.get(e.from);
+        const was = SortedMap.get(items, e.from);
         forgetSubtree(e.from);
         forgetSubtree(e.path);
-        items.set(e.from, null);
-        if (was == null) items.delete(e.path);
-        else items.set(e.path, { meta: e.meta, manifest: was.manifest });
+        set(e.from, null);
+        if (was == null) items = SortedMap.remove(items, e.path);
+        else set(e.path, { meta: e.meta, manifest: was.manifest });
         return;
       }
       default: {
@@ -77,12 +82,12 @@ export const make = () => {
   };
 
   return {
-    get: (path: string): KnownItem | null | undefined => items.get(path),
+    get: (path: string): KnownItem | null | undefined => SortedMap.get(items, path),
     learn,
     apply,
     elide,
     clear: (): void => {
-      items.clear();
+      items = SortedMap.empty();
       chunks.clear();
     },
   };

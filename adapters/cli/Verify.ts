@@ -38,7 +38,7 @@ const storeItems = async (client: Client.Client, source: SourceId): Promise<Map<
   const out = new Map<string, ItemMeta>();
   let from: string | null = "";
   while (from !== null) {
-    const [reply] = await Remote.ask(client, { _tag: "Metadata", source, range: { gte: from, lt: null }, limit: 1000 });
+    const [reply] = await Remote.ask(client, { _tag: "Metadata", source, range: { gte: from, lt: null }, limit: 1000, manifests: false });
     const page = await call(Client.decodeResult(Protocol.MetadataPage, reply)).catch(Remote.rethrow);
     for (const [path, item] of page.entries) out.set(path, item.meta);
     from = page.next;

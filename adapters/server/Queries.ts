@@ -86,10 +86,14 @@ export async function* answer(store: Store, q: Exclude<Protocol.Query, { _tag: "
       yield { head: (await store.head(q.source)) ?? null, agent: agents(q.source), mark: await headMark(store, q.source) };
       return;
     case "Metadata":
-      yield await store.metadata(q.source, q.range, Math.max(1, Math.min(q.limit, 4096)));
+      yield await store.metadata(q.source, q.range, Math.max(1, Math.min(q.limit, 4096)), q.manifests);
       return;
     case "Fingerprint":
       yield await store.fingerprint(q.source, q.range);
+      return;
+    case "Fingerprints":
+      if (q.bounds.length > 256) throw new QueryFailed("at most 256 ranges per query");
+      yield await store.fingerprints(q.source, q.bounds, q.last);
       return;
     case "Items":
       if (q.paths.length > maxItemsPerQuery) throw new QueryFailed(`at most ${maxItemsPerQuery} items per query`);

@@ -144,6 +144,13 @@ export const fingerprintLaws = {
     const parts = Fingerprint.combine(Fingerprint.ofItems(sha256, items.slice(0, cut)), Fingerprint.ofItems(sha256, items.slice(cut)));
     return Fingerprint.equals(whole, parts);
   },
+  /** Any range of a listing is the whole-prefix fingerprint minus the shorter prefix (prefix sums). */
+  prefixSubtraction: (items: ReadonlyArray<readonly [string, ItemMeta]>, i: number, j: number): boolean => {
+    const [from, to] = i <= j ? [i, j] : [j, i];
+    const range = Fingerprint.ofItems(sha256, items.slice(from, to));
+    const viaPrefixes = Fingerprint.subtract(Fingerprint.ofItems(sha256, items.slice(0, to)), Fingerprint.ofItems(sha256, items.slice(0, from)));
+    return Fingerprint.equals(range, viaPrefixes);
+  },
   /** `split` covers its range exactly, with adjacent, non-empty, ordered sub-ranges. */
   splitCoversRange: (keys: ReadonlyArray<string>, parts: number): boolean => {
     const ranges = Fingerprint.split(Fingerprint.everything, keys, parts);

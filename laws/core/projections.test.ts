@@ -18,6 +18,8 @@ test("history as of n equals the fold of the first n events", () => check(fc.pro
 
 const listing = fc.uniqueArray(fc.tuple(path, meta), { selector: ([p]) => p }).map((xs) => [...xs].sort((a, b) => ItemPathM.compare(a[0], b[0])));
 test("fingerprints combine over any split", () => check(fc.property(listing, fc.nat(), (items, i) => fingerprintLaws.combinesOverSplit(items, i % (items.length + 1)))));
+test("a range's fingerprint is a difference of prefix fingerprints", () =>
+  check(fc.property(listing, fc.nat(), fc.nat(), (items, i, j) => fingerprintLaws.prefixSubtraction(items, i % (items.length + 1), j % (items.length + 1)))));
 test("range split covers the range", () => check(fc.property(fc.uniqueArray(path).map((k) => [...k].sort(ItemPathM.compare)), fc.integer({ min: 1, max: 8 }), fingerprintLaws.splitCoversRange)));
 
 const listed = listing.map((xs) => xs.map(([p, m]) => ({ path: p, meta: m })));
