@@ -30,15 +30,15 @@ const smallSize = (rnd: () => number): number => {
 /** The path of small file `i`: spread over 100 directories two levels deep. */
 export const smallPath = (i: number): string => join(`d${i % 10}`, `e${(i / 10 | 0) % 10}`, `f${i}.dat`);
 
-/** Writes `files` small files and the given large files under `root`. */
-export const build = async (root: string, seed: number, files: number, large: ReadonlyArray<number>): Promise<number> => {
+/** Writes `files` small files (of `size(rnd)` bytes, mixed by default) and the given large files under `root`. */
+export const build = async (root: string, seed: number, files: number, large: ReadonlyArray<number>, size: (rnd: () => number) => number = smallSize): Promise<number> => {
   const rnd = random(seed);
   const bytes = makeBytes(rnd);
   let total = 0;
   for (let i = 0; i < files; i++) {
     const full = join(root, smallPath(i));
     if (i < 100) await mkdir(join(full, ".."), { recursive: true });
-    const data = bytes(smallSize(rnd));
+    const data = bytes(size(rnd));
     await writeFile(full, data);
     total += data.length;
   }

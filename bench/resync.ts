@@ -163,8 +163,12 @@ const main = async (): Promise<number> => {
   const src = join(work, "src");
   console.log(`# ${quick ? "quick" : "full"} run in ${work}`);
   const total = await Trees.build(src, 1, files, large);
-  const scaled = await Promise.all(scale.map(async (n) => { const root = join(work, `tree-${n}`); await Trees.build(root, 2, n, []); return { n, root }; }));
-  console.log(`# main tree: ${files} files + ${large.length} large, ${(total / MiB).toFixed(0)} MiB; scale trees of ${scale.join(" and ")} files`);
+  const scaled = await Promise.all(scale.map(async (n) => {
+    const root = join(work, `tree-${n}`);
+    await Trees.build(root, 2, n, [], () => 1024);
+    return { n, root };
+  }));
+  console.log(`# main tree: ${files} files + ${large.length} large, ${(total / MiB).toFixed(0)} MiB; scale trees of ${scale.join(" and ")} files of 1 KiB`);
   const store = await startStore();
   const modules: Record<string, string> = { main: join(work, "rsync-main") };
   for (const { n } of scaled) modules[`t${n}`] = join(work, `rsync-${n}`);

@@ -45,6 +45,8 @@ export interface Options {
   readonly heartbeatMs?: number;
   readonly scanIntervalMs?: number;
   readonly maxBackoffMs?: number;
+  /** Called with the events the store has just acknowledged (for latency measurements and progress). */
+  readonly onAcknowledged?: ((events: ReadonlyArray<Event.Event>) => void) | undefined;
   /** Watch the tree with `fs.watch` (default true); off when a program reports its changes through `Capture`. */
   readonly watch?: boolean;
 }
@@ -168,7 +170,10 @@ export const start = async (options: Options): Promise<Running> => {
       secret: options.secret,
       tls: options.tls,
       lastSeq: shell.state.nextSeq - 1,
-      onAck: (seq) => void spool.acked(seq).then(() => shell.wake()),
+      onAck: (seq) => {
+        if (options.onAcknowledged !== undefined) options.onAcknowledged(spool.pending().filter((e) => e.seq <= seq));
+        void spool.acked(seq).then(() => shell.wake());
+      },
       onCheckpointRequested: (label) => void queueCheckpoint(label).catch(() => undefined),
       onClose: () => shell.wake(),
     }).pipe(

@@ -264,7 +264,9 @@ const takeRanges = (shell: Shell, path: string): ReadonlyArray<Event.ByteRange> 
 const lookup = async (shell: Shell, path: ItemPath): Promise<KnownItem | undefined> => {
   const seen = shell.view.get(path);
   if (seen !== undefined) return seen ?? undefined;
-  const [[, item]] = (await fetchItems(shell, [path])) as [readonly [ItemPath, KnownItem | null]];
+  // Other changed paths the view does not know are asked in the same query (one round trip for a burst).
+  const unknown = [...shell.dirty].filter((p) => p !== path && shell.view.get(p) === undefined).slice(0, itemBatch - 1);
+  const [[, item]] = (await fetchItems(shell, [path, ...unknown])) as [readonly [ItemPath, KnownItem | null]];
   return item ?? undefined;
 };
 

@@ -1,18 +1,22 @@
 /**
- * Watch — capture for any application: Node's recursive `fs.watch` (measured complete on Linux
- * here) feeds changed paths into the agent's dirty set, where bursts on one path coalesce and the
- * last state is read when the path is decided. Because any watcher can miss events, a periodic
- * reconciling scan compares the tree's listing and stat data with what was last read. A watcher
- * error or an event without a name counts as an overflow: the affected tree is compared again.
+ * Watch — capture for any application: `fs.watch` on every directory of the tree (inotify on Linux;
+ * a new directory gets its watch as soon as it appears, and its contents are listed, since files
+ * can land in it before the watch does) feeds changed paths into the agent's dirty set, where bursts
+ * on one path coalesce and the last state is read when the path is decided. Because any watcher can
+ * miss events, a periodic reconciling scan compares the tree's listing and stat data with what was
+ * last read. An event without a name (the kernel's queue overflowed) or a tree that cannot be
+ * watched counts as an overflow: the tree is compared again.
  *
  * @example
- * const watch = Watch.start(shell);
+ * const watch = Watch.start(shell, true);
  * watch.rescanRequested()   // true once after an overflow
  * watch.stop();
  *
  * @module
  */
 import { watch as fsWatch, type FSWatcher } from "node:fs";
+import { lstat, readdir } from "node:fs/promises";
+import { join, sep } from "node:path";
 import type { Shell } from "./Shell.ts";
 
 /** A running watch. */
@@ -29,33 +33,70 @@ export interface Running {
  */
 export const start = (shell: Shell, watching: boolean): Running => {
   let overflow = false;
-  let watcher: FSWatcher | undefined;
   let stopped = false;
-  let restartTimer: ReturnType<typeof setTimeout> | undefined;
+  // One watch per directory (Node's recursive watch re-reads a directory on every event in it,
+  // which cost more than half the agent's CPU under steady writes to a large directory).
+  const watchers = new Map<string, FSWatcher>();
 
-  const open = () => {
+  const unwatch = (abs: string): void => {
+    for (const [dir, w] of watchers) {
+      if (dir !== abs && !dir.startsWith(abs + sep)) continue;
+      w.close();
+      watchers.delete(dir);
+    }
+  };
+
+  const watchDir = (abs: string): void => {
+    if (stopped || watchers.has(abs)) return;
     try {
-      watcher = fsWatch(shell.tree.root, { recursive: true }, (_type, name) => {
+      const w = fsWatch(abs, (type, name) => {
         if (name === null) {
           overflow = true;
         } else {
-          const path = shell.tree.pathOf(name.toString());
-          if (path !== undefined) shell.dirty.add(path);
+          const child = join(abs, name.toString());
+          const path = shell.tree.pathOf(child);
+          if (path === undefined) return;
+          shell.dirty.add(path);
+          if (type === "rename") void adopt(child);
         }
         shell.wake();
       });
-      watcher.on("error", (e) => {
-        shell.log(`the watcher failed (${e.message}); comparing the tree again`);
-        overflow = true;
-        watcher?.close();
-        if (!stopped) restartTimer = setTimeout(open, 1000);
-      });
-    } catch (e) {
-      shell.log(`cannot watch ${shell.tree.root} (${(e as Error).message}); retrying, with periodic scans meanwhile`);
-      if (!stopped) restartTimer = setTimeout(open, 5000);
+      w.on("error", () => unwatch(abs));
+      watchers.set(abs, w);
+    } catch {
+      // Gone already: its parent's event brought it to the dirty set.
     }
   };
-  if (watching) open();
+
+  /** Watches every directory under `abs` (and `abs`). */
+  const walk = async (abs: string): Promise<void> => {
+    watchDir(abs);
+    const entries = await readdir(abs, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const child = join(abs, e.name);
+      if (e.isDirectory() && shell.tree.pathOf(child) !== undefined) await walk(child);
+    }
+  };
+
+  /** A name appeared or vanished: a new directory gets its watches, a vanished one loses them. */
+  const adopt = async (abs: string): Promise<void> => {
+    const st = await lstat(abs).catch(() => undefined);
+    if (st === undefined) return unwatch(abs);
+    if (!st.isDirectory()) return;
+    await walk(abs);
+    // Whatever landed in it before its watch existed.
+    const path = shell.tree.pathOf(abs);
+    if (path === undefined) return;
+    for (const child of await shell.tree.list(path)) shell.dirty.add(child);
+    shell.wake();
+  };
+
+  if (watching) {
+    void walk(shell.tree.root).catch((e) => {
+      shell.log(`cannot watch ${shell.tree.root} (${(e as Error).message}); the periodic scan catches changes meanwhile`);
+      overflow = true;
+    });
+  }
 
   // The reconciling scan: anything listed now or before whose stat data changed since it was read.
   let previous = new Set<string>();
@@ -84,9 +125,8 @@ export const start = (shell: Shell, watching: boolean): Running => {
     },
     stop: () => {
       stopped = true;
-      clearTimeout(restartTimer);
       clearInterval(scanner);
-      watcher?.close();
+      unwatch(shell.tree.root);
     },
   };
 };
