@@ -1,13 +1,14 @@
 /**
  * Resync — the agent's side of the store's conversation: what to do on a welcome (replay the spool,
  * or drop it when the store does not continue it), how to start an upload or a resync, how to take
- * each step the processor asks for (range fingerprints with an adaptive span, metadata pages, item
+ * each step the processor asks for (range fingerprints in a 16-way descent, metadata pages, item
  * metadata, processing one item), and how to decide one live change.
  *
- * The range search: a range of `span` local items is compared by fingerprint; equal → the whole
- * range is matched; different → the span halves and the same start is tried again, until a range
- * small enough is read as metadata. After a match the span doubles. Traffic grows with the number of
- * differences times the log of the tree's size, not with the tree.
+ * The range search: a range whose store fingerprint is known is matched when the local one (prefix
+ * sums over the sorted listing) equals it; otherwise a range of more than 32 local items is split 16
+ * ways, whose fingerprints the store sends in one reply, and a smaller one is read as metadata without
+ * manifests (fetched only for items whose content may differ). Traffic grows with the number of
+ * differences times the depth of the descent (log16 of the tree's size), not with the tree.
  *
  * @example
  * await Resync.welcome(shell, client.welcome);
