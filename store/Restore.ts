@@ -123,7 +123,8 @@ export const restore = async (
   for (const d of dirs.reverse()) {
     const full = join(root, ...d.path.split("/"));
     await chmod(full, d.meta!.mode);
-    await utimes(full, d.meta!.mtimeMs / 1000, d.meta!.mtimeMs / 1000);
+    // The agent records no directory mtime (0: it changes with every entry); a restored directory keeps today's.
+    if (d.meta!.mtimeMs > 0) await utimes(full, d.meta!.mtimeMs / 1000, d.meta!.mtimeMs / 1000);
   }
   return E.right(report);
 };

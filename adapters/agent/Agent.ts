@@ -58,6 +58,9 @@ export interface Progress {
   readonly itemsDone: number;
   readonly itemsTotal: number;
   readonly bytesSent: number;
+  /** Items per second since the upload or resync began, and the estimated seconds left (null when unknown). */
+  readonly itemsPerSecond: number;
+  readonly etaSeconds: number | null;
   readonly pending: number;
   readonly unacknowledged: number;
 }
@@ -107,6 +110,7 @@ export const start = async (options: Options): Promise<Running> => {
     outbox: [],
     fingerprints: new Map(),
     itemsTotal: 0,
+    syncStartedAt: Date.now(),
     itemsDone: 0,
     bytesSent: 0,
     wake: () => {},
@@ -151,12 +155,20 @@ export const start = async (options: Options): Promise<Running> => {
     if (shell.dirty.size === 0 && checkpoints.length === 0) await sleep(ms);
   };
 
+  const rates = () => {
+    const seconds = (Date.now() - shell.syncStartedAt) / 1000;
+    const itemsPerSecond = seconds > 0 ? shell.itemsDone / seconds : 0;
+    const left = shell.itemsTotal - shell.itemsDone;
+    return { itemsPerSecond, etaSeconds: isSyncing(shell.state) && itemsPerSecond > 0 ? left / itemsPerSecond : null };
+  };
+
   const progress = (): Progress => ({
     state: shell.state._tag,
     connected: shell.client !== undefined && !shell.client.isClosed(),
     itemsDone: shell.itemsDone,
     itemsTotal: shell.itemsTotal,
     bytesSent: shell.bytesSent,
+    ...rates(),
     pending: shell.dirty.size + SortedMap.size(shell.state.sync.flags),
     unacknowledged: spool.pending().length,
   });
@@ -276,10 +288,16 @@ export const start = async (options: Options): Promise<Running> => {
     }
   })();
 
+  const tickMs = Math.min(1000, options.heartbeatMs ?? 5000);
+  let lastTick = performance.now();
   const heartbeat = setInterval(() => {
+    // After a long synchronous stretch (hashing a huge file) the store's pongs wait unread in the
+    // socket: a late tick says this process was busy, not that the store is gone.
+    const late = performance.now() - lastTick > 2 * tickMs;
+    lastTick = performance.now();
     const client = shell.client;
     if (client === undefined || client.isClosed()) return;
-    if (performance.now() - client.lastHeard() > 3 * (options.heartbeatMs ?? 5000)) {
+    if (!late && performance.now() - client.lastHeard() > 3 * (options.heartbeatMs ?? 5000)) {
       void Effect.runPromise(client.close("no heartbeat from the store"));
       return;
     }
@@ -287,7 +305,7 @@ export const start = async (options: Options): Promise<Running> => {
     const report = { state: p.state, trust: shell.state.sync.trust, pending: p.pending, unacknowledged: p.unacknowledged, itemsDone: p.itemsDone, itemsTotal: p.itemsTotal };
     void Effect.runPromise(Effect.either(client.send({ _tag: "Ping", at: Date.now() }).pipe(Effect.zipRight(client.send({ _tag: "Report", report })))));
     options.onProgress?.(p);
-  }, Math.min(1000, options.heartbeatMs ?? 5000));
+  }, tickMs);
 
   const stop = async (): Promise<void> => {
     if (!stopping) {

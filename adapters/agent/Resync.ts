@@ -36,6 +36,8 @@ import * as LocalTree from "./LocalTree.ts";
 const smallRange = 32;
 /** How many sub-ranges one fingerprint query asks for. */
 const fanout = 16;
+/** How many local items are read at once for the prefix fingerprints. */
+const readBatch = 64;
 /** Most items one `Items` query asks for. */
 const itemBatch = 512;
 const metadataPage = 1000;
@@ -97,6 +99,7 @@ export const welcome = async (shell: Shell, w: Client.Client["welcome"]): Promis
 };
 
 const startProgress = (shell: Shell): void => {
+  shell.syncStartedAt = Date.now();
   shell.itemsDone = 0;
   shell.itemsTotal = Math.max(shell.listing.length, SortedMap.size(shell.state.sync.flags));
 };
@@ -139,9 +142,16 @@ const firstAtOrAfter = (listing: ReadonlyArray<string>, key: string): number => 
 const prefixes = async (shell: Shell): Promise<ReadonlyArray<Fingerprint.Fingerprint>> => {
   if (shell.prefix !== undefined) return shell.prefix;
   const out: Array<Fingerprint.Fingerprint> = [Fingerprint.empty];
-  for (const p of shell.listing) {
-    const item = await shell.tree.read(p, false).catch(() => undefined);
-    out.push(item === undefined ? out[out.length - 1]! : Fingerprint.combine(out[out.length - 1]!, Fingerprint.ofItem(sha256, p, item.meta)));
+  // Cached files are checked a batch at a time, concurrently (one lstat each); the rest are read one by
+  // one (a file not cached is read whole, and many at once could fill memory).
+  for (let k = 0; k < shell.listing.length; k += readBatch) {
+    const batch = shell.listing.slice(k, k + readBatch);
+    const cached = await Promise.all(batch.map((p) => shell.tree.peek(p)));
+    const items: Array<LocalItem | undefined> = [];
+    for (const [n, p] of batch.entries()) items.push(cached[n] ?? (await shell.tree.read(p, false).catch(() => undefined)));
+    items.forEach((item, n) => {
+      out.push(item === undefined ? out[out.length - 1]! : Fingerprint.combine(out[out.length - 1]!, Fingerprint.ofItem(sha256, batch[n]!, item.meta)));
+    });
   }
   shell.prefix = out;
   return out;

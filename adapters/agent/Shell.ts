@@ -42,6 +42,8 @@ export interface Shell {
   /** Events decided and spooled but not yet sent: sent together, before any query and before the agent rests. */
   outbox: Array<Event.Event>;
   itemsTotal: number;
+  /** When the current upload or resync began (epoch ms), for rates and estimates. */
+  syncStartedAt: number;
   itemsDone: number;
   bytesSent: number;
   wake: () => void;

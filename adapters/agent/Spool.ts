@@ -156,16 +156,18 @@ export const open = async (dir: string, identity: { readonly source: string; rea
     /** The persisted stat cache of the tree (empty when missing or damaged). */
     readCache: async <A>(): Promise<ReadonlyArray<A>> => {
       try {
-        const { checksum, entries } = JSON.parse(await readFile(cacheFile, "utf8")) as { checksum: string; entries: ReadonlyArray<A> };
-        return checksum === hexOf(JSON.stringify(entries)) ? entries : [];
+        const file = await readFile(cacheFile, "utf8");
+        const newline = file.indexOf("\n");
+        const text = file.slice(newline + 1);
+        return file.slice(0, newline) === hexOf(text) ? (JSON.parse(text) as ReadonlyArray<A>) : [];
       } catch {
         return [];
       }
     },
-    /** Persists the stat cache (atomically: a temporary file renamed into place). */
+    /** Persists the stat cache (atomically: a temporary file renamed into place): its checksum, a newline, its JSON. */
     writeCache: async (entries: ReadonlyArray<unknown>): Promise<void> => {
       const text = JSON.stringify(entries);
-      await writeFile(`${cacheFile}.tmp`, JSON.stringify({ checksum: hexOf(text), entries }));
+      await writeFile(`${cacheFile}.tmp`, `${hexOf(text)}\n${text}`);
       await rename(`${cacheFile}.tmp`, cacheFile);
     },
     /** True when the local state was found damaged and discarded. */

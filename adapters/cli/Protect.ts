@@ -31,7 +31,8 @@ export const defaultSpool = (source: string, root: string): string => {
 const mib = (n: number): string => (n / 1048576).toFixed(1);
 
 const progressLine = (p: Agent.Progress): string =>
-  `${p.state}${p.connected ? "" : " (store unreachable)"}: ${p.itemsDone}/${p.itemsTotal} items, ${mib(p.bytesSent)} MiB sent, ${p.pending} pending, ${p.unacknowledged} unacknowledged`;
+  `${p.state}${p.connected ? "" : " (store unreachable)"}: ${p.itemsDone}/${p.itemsTotal} items (${p.itemsPerSecond.toFixed(0)}/s` +
+  `${p.etaSeconds === null ? "" : `, about ${Math.ceil(p.etaSeconds)} s left`}), ${mib(p.bytesSent)} MiB sent, ${p.pending} pending, ${p.unacknowledged} unacknowledged`;
 
 /** Runs the agent until a signal; resolves to the exit code. */
 export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
