@@ -5,14 +5,24 @@
  *
  * @module
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const cli = fileURLToPath(new URL("../../adapters/cli/tidemark.mjs", import.meta.url));
 const denoCli = fileURLToPath(new URL("../../adapters/cli/run.ts", import.meta.url));
-const deno = fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
+/**
+ * The Deno binary itself. After a fresh `npm ci`, `node_modules/.bin/deno` is a Node wrapper that
+ * installs the binary on first use and runs it as its child; a signal to the wrapper would not reach
+ * Deno, so tests run the binary directly (asking the wrapper once to install it when needed).
+ */
+const deno = (() => {
+  const binary = fileURLToPath(new URL("../../node_modules/deno/deno", import.meta.url));
+  if (!existsSync(binary)) execFileSync(fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url)), ["--version"], { stdio: "ignore" });
+  return binary;
+})();
 
 /** The runtime a command runs under. */
 export type Runtime = "node" | "deno";
