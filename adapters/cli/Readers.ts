@@ -60,8 +60,7 @@ const describeSource = (s: Queries.SourceStatus): ReadonlyArray<string> => {
 export const status = async (argv: ReadonlyArray<string>): Promise<number> => {
   const p = parseWith(argv, { flags: { ...Remote.connectionFlags, source: "value" }, positional: [0, 0] });
   const wanted = Args.value(p, "source") === undefined ? undefined : Remote.sourceName(p);
-  const client = await Remote.reader(p);
-  try {
+  return Remote.withReader(p, async (client) => {
     const [reply] = await Remote.ask(client, { _tag: "Sources" });
     const all = reply as ReadonlyArray<Queries.SourceStatus>;
     const shown = wanted === undefined ? all : all.filter((s) => s.source === wanted);
@@ -70,9 +69,7 @@ export const status = async (argv: ReadonlyArray<string>): Promise<number> => {
     else if (shown.length === 0) out("the store has no sources yet");
     else out(shown.flatMap(describeSource).join("\n"));
     return 0;
-  } finally {
-    await Remote.close(client);
-  }
+  });
 };
 
 /** `tidemark history --store HOST:PORT --source NAME PATH`. */
@@ -81,8 +78,7 @@ export const history = async (argv: ReadonlyArray<string>): Promise<number> => {
   const source = Remote.sourceName(p);
   const path = ItemPath.normalise(p.positional[0]!);
   if (E.isLeft(path)) throw Remote.usageError(`bad path ${JSON.stringify(p.positional[0])}: ${ItemPath.describe(path.left)}`);
-  const client = await Remote.reader(p);
-  try {
+  return Remote.withReader(p, async (client) => {
     const { head } = await headOf(client, source);
     const [reply] = await Remote.ask(client, { _tag: "History", source, path: path.right });
     const versions = E.getOrElseW(() => {
@@ -99,9 +95,7 @@ export const history = async (argv: ReadonlyArray<string>): Promise<number> => {
       out(`seq ${String(v.seq).padEnd(8)} ${iso(v.at)}  ${v.kind.padEnd(16)} ${what}${note}`);
     }
     return 0;
-  } finally {
-    await Remote.close(client);
-  }
+  });
 };
 
 /** `tidemark checkpoint --store HOST:PORT --source NAME LABEL`. */
@@ -110,8 +104,7 @@ export const checkpoint = async (argv: ReadonlyArray<string>): Promise<number> =
   const source = Remote.sourceName(p);
   const label = p.positional[0]!;
   if (!Codecs.Label.is(label)) throw Remote.usageError("the label must be 1-200 printable characters");
-  const client = await Remote.reader(p);
-  try {
+  return Remote.withReader(p, async (client) => {
     const [reply] = await Remote.ask(client, { _tag: "Checkpoint", source, label });
     const made = E.getOrElseW(() => {
       throw Remote.failure("the store sent a malformed reply");
@@ -119,7 +112,5 @@ export const checkpoint = async (argv: ReadonlyArray<string>): Promise<number> =
     if (p.flags["json"] === true) out(JSON.stringify({ source, ...made }));
     else out(`checkpoint ${JSON.stringify(made.label)} marked in ${source} at seq ${made.seq}`);
     return 0;
-  } finally {
-    await Remote.close(client);
-  }
+  });
 };

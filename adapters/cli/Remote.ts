@@ -95,5 +95,12 @@ export const reader = async (p: Parsed): Promise<Client.Client> => {
 /** Asks a query; a failure becomes a command failure. */
 export const ask = (client: Client.Client, q: Protocol.Query): Promise<ReadonlyArray<unknown>> => call(client.query(q)).catch(rethrow);
 
-/** Closes a reader. */
-export const close = (client: Client.Client): Promise<void> => Effect.runPromise(client.close("done"));
+/** Connects as a reader, runs `use`, and closes the connection however `use` ends. */
+export const withReader = async <A>(p: Parsed, use: (client: Client.Client) => Promise<A>): Promise<A> => {
+  const client = await reader(p);
+  try {
+    return await use(client);
+  } finally {
+    await Effect.runPromise(client.close("done"));
+  }
+};

@@ -90,8 +90,7 @@ export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
     if (E.isLeft(path)) throw Remote.usageError(`bad path ${JSON.stringify(raw)}: ${ItemPath.describe(path.left)}`);
     return path.right;
   });
-  const client = await Remote.reader(p);
-  try {
+  return Remote.withReader(p, async (client) => {
     const { head } = await headOf(client, source);
     const seq = await resolvePoint(client, p, source, head);
     const pages = await Remote.ask(client, { _tag: "Tree", source, seq, paths });
@@ -118,7 +117,5 @@ export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
       if (!consistent) process.stderr.write(`tidemark: warning: seq ${seq} lies inside a resync window; this tree is not point-in-time consistent\n`);
     }
     return 0;
-  } finally {
-    await Remote.close(client);
-  }
+  });
 };

@@ -55,8 +55,7 @@ export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
   const dir = p.positional[0]!;
   const info = await stat(dir).catch(() => undefined);
   if (info === undefined || !info.isDirectory()) throw Remote.failure(`${dir} is not a directory`);
-  const client = await Remote.reader(p);
-  try {
+  return Remote.withReader(p, async (client) => {
     const { head } = await headOf(client, source);
     const remote = await storeItems(client, source);
     const tree = LocalTree.make(dir);
@@ -82,7 +81,5 @@ export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
       process.stdout.write(`drift: ${differences.length} of ${items + remote.size} items differ from ${source} at seq ${head.seq}\n`);
     }
     return differences.length === 0 ? 0 : 1;
-  } finally {
-    await Remote.close(client);
-  }
+  });
 };
