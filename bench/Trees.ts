@@ -17,9 +17,9 @@ export const random = (seed: number) => () => {
 
 /**
  * Random bytes (not reproducible: content must not repeat, or both tools would find matches that
- * real data does not have). The generator argument is kept for the call sites' shape.
+ * real data does not have).
  */
-export const makeBytes = (_rnd: () => number) => (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+const bytes = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 
 /** Sizes of small files: mostly a few KiB, some tens to hundreds of KiB. */
 const smallSize = (rnd: () => number): number => {
@@ -33,7 +33,6 @@ export const smallPath = (i: number): string => join(`d${i % 10}`, `e${(i / 10 |
 /** Writes `files` small files (of `size(rnd)` bytes, mixed by default) and the given large files under `root`. */
 export const build = async (root: string, seed: number, files: number, large: ReadonlyArray<number>, size: (rnd: () => number) => number = smallSize): Promise<number> => {
   const rnd = random(seed);
-  const bytes = makeBytes(rnd);
   let total = 0;
   for (let i = 0; i < files; i++) {
     const full = join(root, smallPath(i));
@@ -78,7 +77,6 @@ export const differ = (a: Map<string, string>, b: Map<string, string>): Array<st
 
 /** Small in-place writes (100 bytes each) to `fraction` of the small files. */
 export const editInPlace = async (root: string, rnd: () => number, fraction: number): Promise<void> => {
-  const bytes = makeBytes(rnd);
   const files = (await listFiles(root)).filter((f) => !f.startsWith("large/"));
   for (const f of files.filter(() => rnd() < fraction)) {
     const h = await open(join(root, f), "r+");
@@ -89,8 +87,7 @@ export const editInPlace = async (root: string, rnd: () => number, fraction: num
 };
 
 /** Appends `n` bytes to every large file. */
-export const appendLarge = async (root: string, rnd: () => number, n: number): Promise<void> => {
-  const bytes = makeBytes(rnd);
+export const appendLarge = async (root: string, n: number): Promise<void> => {
   for (const f of (await listFiles(root)).filter((f) => f.startsWith("large/"))) await appendFile(join(root, f), bytes(n));
 };
 
@@ -113,7 +110,6 @@ export const moveFiles = async (root: string, rnd: () => number, n: number): Pro
 
 /** Deletes `fraction` of the small files and creates as many new ones. */
 export const churn = async (root: string, rnd: () => number, fraction: number): Promise<void> => {
-  const bytes = makeBytes(rnd);
   const files = (await listFiles(root)).filter((f) => !f.startsWith("large/"));
   const doomed = files.filter(() => rnd() < fraction);
   for (const f of doomed) await rm(join(root, f));
@@ -121,8 +117,7 @@ export const churn = async (root: string, rnd: () => number, fraction: number): 
 };
 
 /** Rewrites every file with new content of the same size. */
-export const rewriteAll = async (root: string, rnd: () => number): Promise<void> => {
-  const bytes = makeBytes(rnd);
+export const rewriteAll = async (root: string): Promise<void> => {
   for (const f of await listFiles(root)) {
     const full = join(root, f);
     await writeFile(full, bytes((await lstat(full)).size));

@@ -108,6 +108,7 @@ export const start = async (options: Options): Promise<Running> => {
     listing: [],
     prefix: undefined,
     outbox: [],
+    outboxBytes: 0,
     fingerprints: new Map(),
     itemsTotal: 0,
     syncStartedAt: Date.now(),
@@ -202,6 +203,7 @@ export const start = async (options: Options): Promise<Running> => {
     shell.client = client.right;
     everConnected = true;
     shell.outbox = []; // the welcome replays everything the spool holds
+    shell.outboxBytes = 0;
     log(`connected to the store at ${options.store}`);
     await Resync.welcome(shell, client.right.welcome);
   };

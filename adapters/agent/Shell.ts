@@ -41,6 +41,8 @@ export interface Shell {
   fingerprints: Map<string, { readonly lt: string | null; readonly remote: Fingerprint.Fingerprint }>;
   /** Events decided and spooled but not yet sent: sent together, before any query and before the agent rests. */
   outbox: Array<Event.Event>;
+  /** Chunk bytes the outbox carries. */
+  outboxBytes: number;
   itemsTotal: number;
   /** When the current upload or resync began (epoch ms), for rates and estimates. */
   syncStartedAt: number;
@@ -133,9 +135,9 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
   for (const e of events) if (e._tag === "AgentStateChanged") shell.log(`state ${e.from} → ${e.to} (${e.reason})`);
   if (events.length === 0) return events;
   await shell.spool.add(events);
-  shell.bytesSent += events.reduce((n, e) => n + chunkBytes(Event.chunksOf(e)), 0);
   shell.outbox.push(...events);
-  if (shell.outbox.length >= outboxEvents || chunkBytes(shell.outbox.flatMap(Event.chunksOf)) >= messageChunkBytes) await flush(shell);
+  shell.outboxBytes += events.reduce((n, e) => n + chunkBytes(Event.chunksOf(e)), 0);
+  if (shell.outbox.length >= outboxEvents || shell.outboxBytes >= messageChunkBytes) await flush(shell);
   return events;
 };
 
@@ -149,7 +151,9 @@ const outboxEvents = 256;
 export const flush = async (shell: Shell): Promise<void> => {
   if (shell.outbox.length === 0) return;
   const events = shell.outbox;
+  shell.bytesSent += shell.outboxBytes;
   shell.outbox = [];
+  shell.outboxBytes = 0;
   if (shell.client !== undefined && !shell.client.isClosed()) await call(transmit(shell.client, events)).catch(() => undefined);
 };
 
