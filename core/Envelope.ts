@@ -18,12 +18,23 @@ const BYTES_KEY = "$bytes";
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** A value split into its JSON header (UTF-8) and the byte strings its references point at, in order. @category models */
+export interface Parts {
+  readonly header: Uint8Array;
+  readonly blobs: ReadonlyArray<Uint8Array>;
+  /** Total length of the blobs: the byte area's size. */
+  readonly areaBytes: number;
+}
+
 /**
- * Encodes a value made of JSON data and `Uint8Array`s.
+ * Splits a value made of JSON data and `Uint8Array`s into its header and byte area, without copying
+ * the bytes (a transport may transform the header before it writes both).
  *
+ * @example
+ * encodeParts({ data: new Uint8Array([1, 2]) })   // { header: '{"data":{"$bytes":[0,2]}}', blobs: [[1, 2]], areaBytes: 2 }
  * @category encoding
  */
-export const encode = (value: unknown): Uint8Array => {
+export const encodeParts = (value: unknown): Parts => {
   const blobs: Array<Uint8Array> = [];
   let area = 0;
   // The holder's own property is checked, not `v`: a subclass with `toJSON` (Node's Buffer) has
@@ -39,15 +50,28 @@ export const encode = (value: unknown): Uint8Array => {
     }
     return v;
   });
-  const head = utf8Encoder.encode(header);
-  const out = new Uint8Array(4 + head.length + area);
-  new DataView(out.buffer).setUint32(0, head.length);
-  out.set(head, 4);
-  let offset = 4 + head.length;
+  return { header: utf8Encoder.encode(header), blobs, areaBytes: area };
+};
+
+/** Writes blobs one after another into `out` from `offset`. @category encoding */
+export const writeBlobs = (out: Uint8Array, offset: number, blobs: ReadonlyArray<Uint8Array>): void => {
   for (const b of blobs) {
     out.set(b, offset);
     offset += b.length;
   }
+};
+
+/**
+ * Encodes a value made of JSON data and `Uint8Array`s.
+ *
+ * @category encoding
+ */
+export const encode = (value: unknown): Uint8Array => {
+  const { header, blobs, areaBytes } = encodeParts(value);
+  const out = new Uint8Array(4 + header.length + areaBytes);
+  new DataView(out.buffer).setUint32(0, header.length);
+  out.set(header, 4);
+  writeBlobs(out, 4 + header.length, blobs);
   return out;
 };
 
@@ -69,11 +93,19 @@ export const decode = (bytes: Uint8Array): E.Either<string, unknown> => {
   if (bytes.length < 4) return E.left(`envelope too short (${bytes.length} bytes)`);
   const headLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
   if (headLength > bytes.length - 4) return E.left(`envelope header length ${headLength} exceeds the ${bytes.length - 4} bytes present`);
-  const areaStart = 4 + headLength;
-  const area = bytes.subarray(areaStart);
+  return decodeParts(bytes.subarray(4, 4 + headLength), bytes.subarray(4 + headLength));
+};
+
+/**
+ * Decodes a header and its byte area given apart (a transport that transformed the header).
+ * Never throws; the bytes of the value are views into `area`.
+ *
+ * @category decoding
+ */
+export const decodeParts = (header: Uint8Array, area: Uint8Array): E.Either<string, unknown> => {
   let text: string;
   try {
-    text = utf8Decoder.decode(bytes.subarray(4, areaStart));
+    text = utf8Decoder.decode(header);
   } catch {
     return E.left("envelope header is not valid UTF-8");
   }

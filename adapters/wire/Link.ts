@@ -1,8 +1,9 @@
 /**
  * Link — a connection that carries protocol messages: frames over any duplex of bytes (a TCP or TLS
- * socket, or an in-memory pair for tests), each payload an `Envelope` whose header is decoded as a
- * `Protocol.Message` before anyone sees it. A malformed frame, an oversize length, or a frame that
- * stalls half-sent closes the link with a reason; nothing else is affected.
+ * socket, or an in-memory pair for tests), each payload an `Envelope` (its header deflated when that
+ * pays: see `Payload`) whose header is decoded as a `Protocol.Message` before anyone sees it. A
+ * malformed frame, an oversize length, or a frame that stalls half-sent closes the link with a
+ * reason; nothing else is affected.
  *
  * @example
  * import { Effect } from "effect";
@@ -16,9 +17,9 @@
 import { Effect, Queue } from "effect";
 import * as E from "fp-ts/lib/Either.js";
 import type { Socket } from "node:net";
-import * as Envelope from "../../core/Envelope.ts";
 import * as Frame from "../../core/Frame.ts";
-import * as Protocol from "../../core/Protocol.ts";
+import type * as Protocol from "../../core/Protocol.ts";
+import * as Payload from "./Payload.ts";
 
 /** The link is closed; `reason` says why. */
 export interface LinkClosed {
@@ -66,10 +67,6 @@ type Incoming = { readonly _tag: "Message"; readonly message: Protocol.Message }
 const highWater = 64;
 const lowWater = 8;
 
-/** Decodes one frame's payload into a message, or says why it cannot. */
-export const decodeFrame = (payload: Uint8Array): E.Either<string, Protocol.Message> =>
-  E.flatMap(Protocol.decode)(Envelope.decode(payload));
-
 /**
  * A link over a duplex of bytes.
  *
@@ -100,7 +97,7 @@ export const fromDuplex = (duplex: Duplex, limits: Limits = defaultLimits): Link
     const out = Frame.push(reader, bytes);
     reader = out.reader;
     for (const frame of out.frames) {
-      const message = decodeFrame(frame);
+      const message = Payload.decode(frame, limits.maxFrameBytes);
       if (E.isLeft(message)) return shut(`malformed message: ${message.left}`);
       Queue.unsafeOffer(queue, { _tag: "Message", message: message.right });
     }
@@ -136,7 +133,7 @@ export const fromDuplex = (duplex: Duplex, limits: Limits = defaultLimits): Link
   const send = (message: Protocol.Message): Effect.Effect<void, LinkClosed> =>
     Effect.suspend(() => {
       if (closedReason !== undefined) return Effect.fail({ _tag: "LinkClosed", reason: closedReason } as const);
-      const bytes = Frame.encode(Envelope.encode(message));
+      const bytes = Payload.encodeFrame(message);
       return Effect.tryPromise({ try: () => duplex.write(bytes), catch: (e) => ({ _tag: "LinkClosed", reason: String(e) }) as const });
     });
 

@@ -1,3 +1,4 @@
-// The transport suite over both links, for Deno (its node:net and classic-level through FFI).
+// The transport suite over both links and the payload laws, for Deno (its node:net, node:zlib and classic-level through FFI).
 import "./memory.test.ts";
 import "./tcp.test.ts";
+import "./payload.test.ts";
