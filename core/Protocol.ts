@@ -7,7 +7,8 @@
  * proves the shared secret with `Proof` (an HMAC of the nonce, never the secret); the store answers
  * `Welcome` with its generation and the source's head, or `Refused` and closes. Then an agent sends
  * `Append`s (answered by `Ack` once durable; the chunks of very large content may go ahead in
- * `PutChunks` messages) and both kinds send `Query`s (answered by `Reply`s, the
+ * `PutChunks` messages; a chunk may travel as `{ digest, delta }`, a `Delta` against chunks the store
+ * holds, which the store rebuilds and checks against the digest before the event is applied) and both kinds send `Query`s (answered by `Reply`s, the
  * last with `more: false`, or `Failed`). The store answers a query only after it has applied every
  * append sent before it on the same connection.
  *
@@ -20,6 +21,7 @@
  */
 import type * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
+import * as Delta from "./Delta.ts";
 import { Count, decodeWith, Label, Millis, Seq, SourceId } from "./Codecs.ts";
 import { ProcessorStateName, ResyncTrust } from "./Event.ts";
 import { KeyRange } from "./Fingerprint.ts";
@@ -58,6 +60,8 @@ export const Query = t.union([
   tagged("History", { source: SourceId, path: t.string }),
   tagged("Tree", { source: SourceId, seq: Count, paths: t.array(t.string) }),
   tagged("Chunks", { digests: t.array(t.string) }),
+  tagged("Held", { digests: t.array(t.string) }),
+  tagged("Signatures", { digests: t.array(t.string) }),
   tagged("SeqAt", { source: SourceId, at: Millis }),
   tagged("Checkpoint", { source: SourceId, label: Label }),
   tagged("Stats", {}),
@@ -116,6 +120,12 @@ export const Version = t.type({
   meta: t.union([ItemMeta, t.null]),
   manifest: Manifest,
 });
+
+/** A reply to `Held`: the positions of the digests whose chunks the store holds. @category codecs */
+export const Held = t.array(Count);
+
+/** A reply to `Signatures`: each chunk's signature, or null when the store does not hold it. @category codecs */
+export const Signatures = t.array(t.union([Delta.Signature, t.null]));
 
 /** The checkpoint a `Checkpoint` query made. @category codecs */
 export const CheckpointMade = t.type({ seq: Seq, label: Label });

@@ -234,6 +234,8 @@ export const make = (db: Database, options: Options) => {
   };
 
   const chunk = (digest: string): Promise<Uint8Array | undefined> => chunkStore.get(digest);
+  /** For each digest, whether the store holds its chunk. */
+  const holds = (digests: ReadonlyArray<string>): Promise<ReadonlyArray<boolean>> => chunkStore.has(digests);
 
   /**
    * Store-wide figures: events and logical bytes summed over sources, chunks and their bytes counted
@@ -329,7 +331,7 @@ export const make = (db: Database, options: Options) => {
   };
 
 
-  return { append, putChunks, head, sources, catalogue, metadata, items, fingerprint, fingerprints, history, treeAsOf, log, seqAt, chunk, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
+  return { append, putChunks, head, sources, catalogue, metadata, items, fingerprint, fingerprints, history, treeAsOf, log, seqAt, chunk, holds, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
 };
 
 /**

@@ -109,6 +109,7 @@ export const start = async (options: Options): Promise<Running> => {
     prefix: undefined,
     outbox: [],
     outboxBytes: 0,
+    previous: new Map(),
     fingerprints: new Map(),
     itemsTotal: 0,
     syncStartedAt: Date.now(),
@@ -204,6 +205,7 @@ export const start = async (options: Options): Promise<Running> => {
     everConnected = true;
     shell.outbox = []; // the welcome replays everything the spool holds
     shell.outboxBytes = 0;
+    shell.previous = new Map();
     log(`connected to the store at ${options.store}`);
     await Resync.welcome(shell, client.right.welcome);
   };

@@ -13,11 +13,14 @@ import * as E from "fp-ts/lib/Either.js";
 import * as Event from "../../core/Event.ts";
 import type * as Fingerprint from "../../core/Fingerprint.ts";
 import type { ItemPath } from "../../core/ItemPath.ts";
+import type { Manifest } from "../../core/Manifest.ts";
 import * as Processor from "../../core/Processor.ts";
 import type { ProcessorState } from "../../core/ProcessorState.ts";
+import { sha256 } from "../Sha256.ts";
 import * as Client from "../wire/Client.ts";
 import type { Options } from "./Agent.ts";
 import type * as LocalTree from "./LocalTree.ts";
+import * as Outbound from "./Outbound.ts";
 import type * as Spool from "./Spool.ts";
 import type * as StoreView from "./StoreView.ts";
 
@@ -43,6 +46,8 @@ export interface Shell {
   outbox: Array<Event.Event>;
   /** Chunk bytes the outbox carries. */
   outboxBytes: number;
+  /** The store's manifest of the version each outbox event replaces, by sequence number (for deltas). */
+  previous: Map<number, Manifest>;
   itemsTotal: number;
   /** When the current upload or resync began (epoch ms), for rates and estimates. */
   syncStartedAt: number;
@@ -76,7 +81,9 @@ export const connected = (shell: Shell): Client.Client => {
 /** Chunk bytes one message may carry; larger content sends its chunks ahead in `PutChunks` messages. */
 const messageChunkBytes = 8 * 1024 * 1024;
 
-const chunkBytes = (chunks: ReadonlyArray<Event.ChunkData>): number => chunks.reduce((n, c) => n + c.bytes.length, 0);
+const chunkBytes = (chunks: ReadonlyArray<Outbound.SentChunk>): number => chunks.reduce((n, c) => n + Outbound.sentBytes(c), 0);
+
+const sentChunksOf = (e: Outbound.Outgoing): ReadonlyArray<Outbound.SentChunk> => ("chunks" in e ? e.chunks : []);
 
 /** Splits chunks into batches of at most `messageChunkBytes` (a single larger chunk goes alone). */
 const batches = (chunks: ReadonlyArray<Event.ChunkData>): ReadonlyArray<ReadonlyArray<Event.ChunkData>> => {
@@ -95,22 +102,23 @@ const batches = (chunks: ReadonlyArray<Event.ChunkData>): ReadonlyArray<Readonly
 
 /**
  * Sends events in order as `Append` messages of bounded size; an event whose chunks are too large
- * for one message sends them ahead in `PutChunks` messages and then goes without them.
+ * for one message sends their bytes ahead in `PutChunks` messages and then goes with its deltas only.
  */
-export const transmit = (client: Client.Client, events: ReadonlyArray<Event.Event>): Effect.Effect<void, Client.ClientError> =>
+export const transmit = (client: Client.Client, events: ReadonlyArray<Outbound.Outgoing>): Effect.Effect<void, Client.ClientError> =>
   Effect.gen(function* () {
-    let group: Array<Event.Event> = [];
+    let group: Array<Outbound.Outgoing> = [];
     let size = 0;
     for (const e of events) {
-      const bytes = chunkBytes(Event.chunksOf(e));
+      const bytes = chunkBytes(sentChunksOf(e));
       if (group.length > 0 && (size + bytes > messageChunkBytes || bytes > messageChunkBytes)) {
         yield* client.send({ _tag: "Append", events: group });
         group = [];
         size = 0;
       }
       if (bytes > messageChunkBytes) {
-        for (const batch of batches(Event.chunksOf(e))) yield* client.send({ _tag: "PutChunks", chunks: [...batch] });
-        group.push(Event.withoutChunks(e));
+        const whole = sentChunksOf(e).filter((c): c is Event.ChunkData => "bytes" in c);
+        for (const batch of batches(whole)) yield* client.send({ _tag: "PutChunks", chunks: [...batch] });
+        group.push({ ...e, chunks: sentChunksOf(e).filter((c) => !("bytes" in c)) } as Outbound.Outgoing);
       } else {
         group.push(e);
         size += bytes;
@@ -129,6 +137,8 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
   shell.state = out.right.state;
   const events = Processor.streamed(out.right.events).map((e) => {
     const elided = shell.view.elide(e);
+    const before = Event.isContentEvent(elided) && elided.chunks.length > 0 ? shell.view.get(elided.path) : undefined;
+    if (before != null && before.manifest.length > 0) shell.previous.set(e.seq, before.manifest);
     shell.view.apply(e);
     return elided;
   });
@@ -151,9 +161,16 @@ const outboxEvents = 256;
 export const flush = async (shell: Shell): Promise<void> => {
   if (shell.outbox.length === 0) return;
   const events = shell.outbox;
-  shell.bytesSent += shell.outboxBytes;
+  const previous = shell.previous;
   shell.outbox = [];
   shell.outboxBytes = 0;
-  if (shell.client !== undefined && !shell.client.isClosed()) await call(transmit(shell.client, events)).catch(() => undefined);
+  shell.previous = new Map();
+  const client = shell.client;
+  if (client === undefined || client.isClosed()) return;
+  const sent = Outbound.prepare(client, events, previous, sha256).pipe(
+    Effect.tap((outgoing) => Effect.sync(() => (shell.bytesSent += outgoing.reduce((n, e) => n + chunkBytes(sentChunksOf(e)), 0)))),
+    Effect.flatMap((outgoing) => transmit(client, outgoing)),
+  );
+  await call(sent).catch(() => undefined);
 };
 

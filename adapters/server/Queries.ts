@@ -8,6 +8,7 @@
  *
  * @module
  */
+import * as Delta from "../../core/Delta.ts";
 import * as ItemPath from "../../core/ItemPath.ts";
 import type * as Protocol from "../../core/Protocol.ts";
 import type * as SourceHead from "../../core/SourceHead.ts";
@@ -30,6 +31,7 @@ export interface SourceStatus {
 const pageSize = 256;
 const maxChunksPerQuery = 256;
 const maxItemsPerQuery = 4096;
+const maxDigestsPerQuery = 4096;
 
 /** The mark of a source's last event: the agent compares it with the event it sent with that number. */
 export const headMark = async (store: Store, source: string): Promise<Protocol.HeadMark | null> => {
@@ -109,6 +111,22 @@ export async function* answer(store: Store, q: Exclude<Protocol.Query, { _tag: "
       if (q.digests.length > maxChunksPerQuery) throw new QueryFailed(`at most ${maxChunksPerQuery} chunks per query`);
       const out: Array<readonly [string, Uint8Array | null]> = [];
       for (const d of q.digests) out.push([d, (await store.chunk(d)) ?? null]);
+      yield out;
+      return;
+    }
+    case "Held": {
+      if (q.digests.length > maxDigestsPerQuery) throw new QueryFailed(`at most ${maxDigestsPerQuery} digests per query`);
+      const held = await store.holds(q.digests);
+      yield q.digests.flatMap((_, i) => (held[i] === true ? [i] : []));
+      return;
+    }
+    case "Signatures": {
+      if (q.digests.length > maxChunksPerQuery) throw new QueryFailed(`at most ${maxChunksPerQuery} chunks per query`);
+      const out: Array<Delta.Signature | null> = [];
+      for (const d of q.digests) {
+        const bytes = await store.chunk(d);
+        out.push(bytes === undefined ? null : Delta.sign(bytes, store.hash));
+      }
       yield out;
       return;
     }

@@ -18,6 +18,7 @@ import * as StoreError from "../../store/StoreError.ts";
 import type { Store } from "../../store/Store.ts";
 import * as Auth from "../wire/Auth.ts";
 import type { Link, LinkClosed } from "../wire/Link.ts";
+import * as Deltas from "./Deltas.ts";
 import * as Queries from "./Queries.ts";
 
 /** What every session of a server shares. */
@@ -86,7 +87,9 @@ const unregister = (registry: Registry, link: Link, source: string) =>
 
 const append = (config: Config, registry: Registry, link: Link, source: string, events: ReadonlyArray<unknown>) =>
   Effect.gen(function* () {
-    const out = yield* Effect.promise(() => config.store.append(source, events));
+    const expanded = yield* Effect.promise(() => Deltas.expand(config.store, events));
+    if (E.isLeft(expanded)) return yield* refuse("append", expanded.left);
+    const out = yield* Effect.promise(() => config.store.append(source, expanded.right));
     if (E.isLeft(out)) return yield* refuse("append", StoreError.describe(out.left));
     yield* link.send({ _tag: "Ack", seq: out.right.head.seq });
     const agent = registry.get(source);

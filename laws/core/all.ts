@@ -10,3 +10,4 @@ import "./content.test.ts";
 import "./projections.test.ts";
 import "./processor.test.ts";
 import "./frames.test.ts";
+import "./delta.test.ts";

@@ -7,8 +7,10 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as Catalogue from "../../core/Catalogue.ts";
+import * as Delta from "../../core/Delta.ts";
 import * as Chunking from "../../core/Chunking.ts";
 import * as Frame from "../../core/Frame.ts";
+import * as Digest from "../../core/Digest.ts";
 import * as Envelope from "../../core/Envelope.ts";
 import * as Event from "../../core/Event.ts";
 import * as Fingerprint from "../../core/Fingerprint.ts";
@@ -101,6 +103,33 @@ export const manifestLaws = {
     const rebuilt = Manifest.assemble(want.manifest, (d) => have.chunks.get(d) ?? sent.get(d));
     const nothingExtra = [...sent.keys()].every((d) => !have.chunks.has(d));
     return E.isRight(rebuilt) && sameJson([...rebuilt.right], [...target]) && nothingExtra;
+  },
+};
+
+/** The delta of `target` against `old`, rebuilt from `old` alone. */
+const deltaRoundTrip = (old: Uint8Array, target: Uint8Array) => {
+  const base = { digest: Digest.of(sha256, old), signature: Delta.sign(old, sha256) };
+  const delta = Delta.make(target, [base], sha256);
+  return { delta, rebuilt: Delta.apply(delta, (d) => (d === base.digest ? old : undefined)) };
+};
+
+export const deltaLaws = {
+  /** A delta against any base rebuilds its target exactly. */
+  rebuildsTarget: (old: Uint8Array, target: Uint8Array): boolean => {
+    const { rebuilt } = deltaRoundTrip(old, target);
+    return E.isRight(rebuilt) && sameJson([...rebuilt.right], [...target]);
+  },
+  /** Replacing `length` bytes at `at` costs literal bytes of at most the edit plus a few pieces around it. */
+  editCostsAboutTheEdit: (old: Uint8Array, at: number, replacement: Uint8Array): boolean => {
+    const target = old.slice();
+    target.set(replacement.subarray(0, target.length - at), at);
+    const { delta, rebuilt } = deltaRoundTrip(old, target);
+    return E.isRight(rebuilt) && delta.literal.length <= replacement.length + 3 * Delta.pieceParams.max;
+  },
+  /** Applying any delta never throws: it rebuilds something or says why not. */
+  applyNeverThrows: (delta: Delta.Delta, base: Uint8Array): boolean => {
+    const out = Delta.apply(delta, () => base);
+    return E.isLeft(out) || out.right instanceof Uint8Array;
   },
 };
 

@@ -11,7 +11,12 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { SourceId } from "../../core/Codecs.ts";
 import type { Digest } from "../../core/Digest.ts";
+import { sha256 } from "../../adapters/Sha256.ts";
+import * as Chunking from "../../core/Chunking.ts";
+import * as Delta from "../../core/Delta.ts";
 import * as Event from "../../core/Event.ts";
+import * as Manifest from "../../core/Manifest.ts";
+import * as Protocol from "../../core/Protocol.ts";
 import * as Frame from "../../core/Frame.ts";
 import type { ItemPath } from "../../core/ItemPath.ts";
 import * as Envelope from "../../core/Envelope.ts";
@@ -41,6 +46,14 @@ export const created = (src: SourceId, path: string, text: string, seq: number):
   const local = Model.localItem(path as ItemPath, { text, mtimeMs: 1000 });
   const chunks = [...local.chunks].map(([digest, bytes]) => ({ digest: digest as Digest, bytes }));
   return Event.stamp({ source: src, seq, at: 1000 + seq }, { _tag: "ItemCreated", path: path as ItemPath, meta: local.meta, manifest: local.manifest, chunks, base: null, origin: "live" });
+};
+
+/** An ItemCreated event of a file small enough to be one chunk, with that chunk's bytes. */
+const fileEvent = (path: string, text: string, seq: number): Event.Event => {
+  const { manifest, chunks } = Manifest.build(new TextEncoder().encode(text), Chunking.defaultParams, sha256);
+  const meta = { type: "file", size: Manifest.size(manifest), mode: 0o644, mtimeMs: 1000, digest: Manifest.contentDigest(manifest, sha256), linkTarget: null } as const;
+  const data = [...chunks].map(([digest, bytes]) => ({ digest, bytes }));
+  return Event.stamp({ source, seq, at: 1000 + seq }, { _tag: "ItemCreated", path: path as ItemPath, meta, manifest, chunks: data, base: null, origin: "live" });
 };
 
 const run1 = <A>(e: Effect.Effect<A, Client.ClientError>) => Effect.runPromise(Effect.either(e));
@@ -147,6 +160,35 @@ export const run = (name: string, harness: Harness): void => {
     await run1(agent.send({ _tag: "PutChunks", chunks: [bad] }));
     assert.ok(await until(() => closed !== ""));
     assert.match(closed, /do not match its digest/);
+  });
+
+  test("Held and Signatures answer for the chunks the store holds; a chunk sent as a delta is rebuilt; a wrong one is refused", async () => {
+    let closed = "";
+    const agent = ok(await served.connect({ role: "agent", source, secret, onClose: (r) => (closed = r) }));
+    let next = agent.welcome.head!.seq + 1;
+    const text = Array.from({ length: 150 }, (_, i) => `line ${i}: ${(i * 7919) % 1000} ${"abcdefghij".slice(i % 10)}\n`).join("");
+    const first = fileEvent("delta-a.txt", text, next++);
+    ok(await run1(agent.send({ _tag: "Append", events: [first] })));
+    const base = Event.chunksOf(first)[0]!;
+    const absent = "00".repeat(32);
+    const [held] = ok(await run1(agent.query({ _tag: "Held", digests: [absent, base.digest] })));
+    assert.equal(held, [1]);
+    const [reply] = ok(await run1(agent.query({ _tag: "Signatures", digests: [base.digest, absent] })));
+    const [signature, none] = ok(await run1(Client.decodeResult(Protocol.Signatures, reply)));
+    assert.is(none, null);
+    assert.is(signature!.sizes.reduce((a, b) => a + b, 0), base.bytes.length);
+    const second = fileEvent("delta-b.txt", text.replace("line 70:", "LINE 70:"), next++);
+    const target = Event.chunksOf(second)[0]!;
+    const delta = Delta.make(target.bytes, [{ digest: base.digest, signature: signature! }], sha256);
+    assert.ok(delta.literal.length < target.bytes.length / 3, `${delta.literal.length} literal bytes of ${target.bytes.length}`);
+    ok(await run1(agent.send({ _tag: "Append", events: [{ ...second, chunks: [{ digest: target.digest, delta }] }] })));
+    const [stored] = ok(await run1(agent.query({ _tag: "Chunks", digests: [target.digest] })));
+    assert.equal([...(stored as ReadonlyArray<readonly [string, Uint8Array]>)[0]![1]], [...target.bytes]);
+    const third = fileEvent("delta-c.txt", `${text}more`, next++);
+    await run1(agent.send({ _tag: "Append", events: [{ ...third, chunks: [{ digest: Event.chunksOf(third)[0]!.digest, delta }] }] }));
+    assert.ok(await until(() => closed !== ""));
+    assert.match(closed, /do not match its digest/);
+    assert.is((await served.store.head(source))?.seq, next - 2);
   });
 
   test("garbage, an oversize length, no hello in time, a stalled frame: that connection closes, the store is untouched", async () => {

@@ -1,0 +1,146 @@
+/**
+ * Outbound — how decided events are made small before they are sent (the spool keeps them whole):
+ *
+ * - A changed file's new chunk is sent as a `Delta` against the store's chunks at the same place in
+ *   the version it replaces, when that costs clearly less than the chunk: the store sends the
+ *   signatures of those base chunks (one `Signatures` query for a whole batch), the agent matches its
+ *   new chunk's pieces against them. A 100-byte edit costs about a kilobyte, not a 32 KiB chunk.
+ * - A file new to the store (created or moved here) first asks which of its chunks the store already
+ *   holds (one `Held` query for a batch): a moved or copied file sends no bytes. Not asked while the
+ *   store held nothing of the source when the agent connected (a first upload: all of it is new).
+ *
+ * Deltas are tried only where the old version's chunks can help: the file had one chunk, or the new
+ * version keeps some of its chunks (a file rewritten from scratch shares nothing, and its signatures
+ * would be wasted bytes).
+ *
+ * @example
+ * const previous = new Map([[event.seq, storeManifestBefore]]);
+ * await Effect.runPromise(Outbound.send(client, events, previous, hash));
+ *
+ * @module
+ */
+import { Effect } from "effect";
+import * as Delta from "../../core/Delta.ts";
+import type * as Digest from "../../core/Digest.ts";
+import * as Event from "../../core/Event.ts";
+import type { Manifest } from "../../core/Manifest.ts";
+import * as Protocol from "../../core/Protocol.ts";
+import * as Client from "../wire/Client.ts";
+
+/** A chunk as sent: its bytes, or a delta against chunks the store holds. */
+export type SentChunk = Event.ChunkData | { readonly digest: Digest.Digest; readonly delta: Delta.Delta };
+
+/** An event as sent: a content event's chunks may be deltas. */
+export type Outgoing = Exclude<Event.Event, Event.ContentEvent> | (Omit<Event.ContentEvent, "chunks"> & { readonly chunks: ReadonlyArray<SentChunk> });
+
+/** Chunks smaller than this are sent whole (a delta could not save enough to pay for its signature). */
+const minDeltaChunk = 1024;
+/** A delta is sent only when it costs at most this share of the chunk. */
+const worthIt = 0.75;
+/** Most base chunks one new chunk is compared with. */
+const maxBases = 4;
+const signaturesPerQuery = 256;
+const digestsPerQuery = 4096;
+
+/** The bytes a sent chunk costs. */
+export const sentBytes = (c: SentChunk): number => ("bytes" in c ? c.bytes.length : Delta.cost(c.delta));
+
+/** The old version's chunks that overlap [from, to) of the new version. */
+const overlapping = (old: Manifest, from: number, to: number): ReadonlyArray<Digest.Digest> => {
+  const out: Array<Digest.Digest> = [];
+  let at = 0;
+  for (const c of old) {
+    if (at < to && at + c.size > from && !out.includes(c.digest)) out.push(c.digest);
+    at += c.size;
+    if (at >= to || out.length >= maxBases) break;
+  }
+  return out;
+};
+
+/** For each chunk of a content event worth a delta, the base chunks to compare it with. */
+const basesOf = (e: Event.ContentEvent, old: Manifest): ReadonlyMap<string, ReadonlyArray<Digest.Digest>> => {
+  const kept = new Set(old.map((c) => c.digest));
+  const out = new Map<string, ReadonlyArray<Digest.Digest>>();
+  if (old.length !== 1 && !e.manifest.some((c) => kept.has(c.digest))) return out;
+  const wanted = new Set(e.chunks.filter((c) => c.bytes.length >= minDeltaChunk).map((c) => c.digest as string));
+  let at = 0;
+  for (const c of e.manifest) {
+    if (wanted.has(c.digest) && !out.has(c.digest)) {
+      const bases = overlapping(old, at, at + c.size);
+      if (bases.length > 0) out.set(c.digest, bases);
+    }
+    at += c.size;
+  }
+  return out;
+};
+
+const inPieces = <A>(all: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> =>
+  Array.from({ length: Math.ceil(all.length / size) }, (_, i) => all.slice(i * size, (i + 1) * size));
+
+/** The signatures of base chunks the store holds. */
+const signatures = (client: Client.Client, digests: ReadonlyArray<Digest.Digest>) =>
+  Effect.gen(function* () {
+    const out = new Map<string, Delta.Signature>();
+    for (const part of inPieces(digests, signaturesPerQuery)) {
+      const [reply] = yield* client.query({ _tag: "Signatures", digests: [...part] });
+      const sigs = yield* Client.decodeResult(Protocol.Signatures, reply);
+      part.forEach((d, i) => {
+        const s = sigs[i];
+        if (s != null) out.set(d, s);
+      });
+    }
+    return out;
+  });
+
+/** The digests among these whose chunks the store holds. */
+const held = (client: Client.Client, digests: ReadonlyArray<Digest.Digest>) =>
+  Effect.gen(function* () {
+    const out = new Set<string>();
+    for (const part of inPieces(digests, digestsPerQuery)) {
+      const [reply] = yield* client.query({ _tag: "Held", digests: [...part] });
+      for (const i of yield* Client.decodeResult(Protocol.Held, reply)) if (part[i] !== undefined) out.add(part[i]!);
+    }
+    return out;
+  });
+
+/** A chunk as a delta when that is clearly cheaper, else as it is. */
+const shrink = (c: Event.ChunkData, bases: ReadonlyArray<Digest.Digest> | undefined, sigs: ReadonlyMap<string, Delta.Signature>, hash: Digest.HashFunction): SentChunk => {
+  const usable = (bases ?? []).flatMap((digest) => {
+    const signature = sigs.get(digest);
+    return signature === undefined ? [] : [{ digest, signature }];
+  });
+  if (usable.length === 0) return c;
+  const delta = Delta.make(c.bytes, usable, hash);
+  return Delta.cost(delta) <= c.bytes.length * worthIt ? { digest: c.digest, delta } : c;
+};
+
+/**
+ * The events as they should be sent: chunks the store holds left out, others as deltas where that
+ * pays. `previous` gives, by sequence number, the store's manifest of the version an event replaces.
+ *
+ * @category sending
+ */
+export const prepare = (
+  client: Client.Client,
+  events: ReadonlyArray<Event.Event>,
+  previous: ReadonlyMap<number, Manifest>,
+  hash: Digest.HashFunction,
+): Effect.Effect<ReadonlyArray<Outgoing>, Client.ClientError> =>
+  Effect.gen(function* () {
+    const bases = new Map<string, ReadonlyArray<Digest.Digest>>();
+    const unknown = new Set<Digest.Digest>();
+    for (const e of events) {
+      if (!Event.isContentEvent(e) || e.chunks.length === 0) continue;
+      const old = previous.get(e.seq);
+      if (old !== undefined) for (const [d, b] of basesOf(e, old)) bases.set(d, b);
+      else if (e._tag === "ItemCreated" && client.welcome.head !== null) for (const c of e.chunks) unknown.add(c.digest);
+    }
+    if (bases.size === 0 && unknown.size === 0) return events;
+    const sigs = bases.size === 0 ? new Map<string, Delta.Signature>() : yield* signatures(client, [...new Set([...bases.values()].flat())]);
+    const holds = unknown.size === 0 ? new Set<string>() : yield* held(client, [...unknown]);
+    return events.map((e): Outgoing => {
+      if (!Event.isContentEvent(e) || e.chunks.length === 0) return e;
+      const chunks = e.chunks.filter((c) => !holds.has(c.digest)).map((c) => shrink(c, bases.get(c.digest), sigs, hash));
+      return { ...e, chunks };
+    });
+  });

@@ -1,0 +1,74 @@
+// The agent's outbound economy, end to end over TCP into a store on disk: after an agent restart,
+// small in-place edits travel as deltas (not whole chunks) and moved files send no content; the
+// store's tree then equals the host's byte for byte.
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as Agent from "../../adapters/agent/Agent.ts";
+import * as Server from "../../adapters/server/Server.ts";
+import { sha256 } from "../../adapters/Sha256.ts";
+import type { SourceId } from "../../core/Codecs.ts";
+import * as Restore from "../../store/Restore.ts";
+import * as Store from "../../store/Store.ts";
+
+const source = "outbound" as SourceId;
+
+/** Runs an agent until it is in sync with everything acknowledged (at most 30 s); returns the content bytes it sent. */
+const syncOnce = async (root: string, address: string, spoolDir: string): Promise<number> => {
+  const agent = await Agent.start({ root, source, store: address, secret: null, spoolDir, watch: false, scanIntervalMs: 3_600_000 });
+  const end = Date.now() + 30_000;
+  try {
+    for (;;) {
+      const p = agent.progress();
+      if (p.state === "backup" && p.pending === 0 && p.unacknowledged === 0) return p.bytesSent;
+      if (Date.now() > end) throw new Error(`not in sync after 30 s: ${JSON.stringify(p)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } finally {
+    await agent.stop();
+  }
+};
+
+const editInPlace = async (file: string, at: number, bytes: Uint8Array): Promise<void> => {
+  const h = await open(file, "r+");
+  await h.write(bytes, 0, bytes.length, at);
+  await h.close();
+};
+
+test("after a restart, 100-byte edits cost about a kilobyte each and a moved file costs no content", async () => {
+  const work = await mkdtemp(join(tmpdir(), "tidemark-outbound-"));
+  const root = join(work, "tree");
+  await mkdir(join(root, "a"), { recursive: true });
+  await mkdir(join(root, "b"));
+  const files = { big: join(root, "a", "big.bin"), small: join(root, "a", "small.bin"), moved: join(root, "a", "moved.bin") };
+  await writeFile(files.big, randomBytes(300 * 1024));
+  await writeFile(files.small, randomBytes(6000));
+  await writeFile(files.moved, randomBytes(200 * 1024));
+  const store = await Store.openClassic(join(work, "store"), { hash: sha256 });
+  const server = await Server.start({ store, secret: null, listen: { host: "127.0.0.1", port: 0 } });
+  try {
+    const first = await syncOnce(root, server.address, join(work, "spool"));
+    assert.ok(first >= 500 * 1024, `the first upload sends the content (${first} bytes)`);
+    await editInPlace(files.big, 150_000, randomBytes(100));
+    await editInPlace(files.small, 3000, randomBytes(100));
+    await rename(files.moved, join(root, "b", "moved.bin"));
+    const second = await syncOnce(root, server.address, join(work, "spool"));
+    assert.ok(second < 6 * 1024, `two 100-byte edits and a move sent ${second} content bytes`);
+    const restored = join(work, "restored");
+    const head = await store.head(source);
+    const out = await Restore.restore(store, source, { seq: head!.seq }, restored);
+    assert.ok(out._tag === "Right");
+    for (const rel of ["a/big.bin", "a/small.bin", "b/moved.bin"]) {
+      assert.ok(Buffer.compare(await readFile(join(root, rel)), await readFile(join(restored, rel))) === 0, `${rel} restored byte for byte`);
+    }
+  } finally {
+    await server.stop();
+    await store.close();
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test.run();
