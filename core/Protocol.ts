@@ -29,7 +29,7 @@ import { ItemMeta } from "./ItemMeta.ts";
 import { Manifest } from "./Manifest.ts";
 
 /** The protocol version this code speaks. @category constants */
-export const version = 1;
+export const version = 2;
 
 const tagged = <Tag extends string, P extends t.Props>(tag: Tag, props: P) =>
   t.type({ _tag: t.literal(tag), ...props }, tag);

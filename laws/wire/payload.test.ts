@@ -2,11 +2,12 @@
 // oversize deflated headers are refused without throwing.
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
-import { deflateRawSync } from "node:zlib";
+import { deflateSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as Payload from "../../adapters/wire/Payload.ts";
 import * as Frame from "../../core/Frame.ts";
+import type { SourceId } from "../../core/Codecs.ts";
 import type * as Protocol from "../../core/Protocol.ts";
 import { check } from "../property.ts";
 
@@ -44,10 +45,20 @@ test("a long header is deflated, a short one is not", () => {
   const short = Payload.encodeFrame({ _tag: "Ping", at: 5 });
   assert.is(new DataView(short.buffer).getUint32(4) & 0x8000_0000, 0);
   assert.ok(roundTrip({ _tag: "Reply", id: 2, more: false, result: { names: ["x".repeat(2000)], blob: new Uint8Array([1, 2]) } }));
+  const hello = Payload.encodeFrame({ _tag: "Hello", protocol: 2, role: "agent", source: "a-source-with-a-long-name-that-pads-the-header".repeat(3) as SourceId, lastSeq: 0 });
+  assert.is(new DataView(hello.buffer).getUint32(4) & 0x8000_0000, 0, "handshake messages are never deflated");
+});
+
+test("a header deflated without the preset dictionary (as Deno's node:zlib does) is read all the same", () => {
+  const message = { _tag: "Ack", seq: 123456 };
+  const z = deflateSync(new TextEncoder().encode(JSON.stringify(message)));
+  const out = Payload.decode(deflatedPayload(new Uint8Array(z.buffer, z.byteOffset, z.byteLength)), limit);
+  assert.ok(E.isRight(out));
+  assert.equal(out.right, message);
 });
 
 test("a deflated header that inflates past the limit is refused", () => {
-  const bomb = deflateRawSync(new Uint8Array(4 * limit).fill(0x20));
+  const bomb = deflateSync(new Uint8Array(4 * limit).fill(0x20));
   const out = Payload.decode(deflatedPayload(new Uint8Array(bomb.buffer, bomb.byteOffset, bomb.byteLength)), limit);
   assert.ok(E.isLeft(out));
   assert.match(out.left, /inflates to over/);
