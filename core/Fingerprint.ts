@@ -36,8 +36,18 @@ const describeItem = (path: string, meta: ItemMeta): string =>
   [path, meta.type, meta.size, meta.mode, meta.mtimeMs, meta.digest ?? "", meta.linkTarget ?? ""].join("\u0000");
 
 /** One item's fingerprint. @category constructors */
-export const ofItem = (hash: HashFunction, path: string, meta: ItemMeta): Fingerprint => {
-  const h = hash(utf8.encode(describeItem(path, meta)));
+export const ofItem = (hash: HashFunction, path: string, meta: ItemMeta): Fingerprint => fromItemHash(itemHash(hash, path, meta));
+
+/**
+ * The 16 bytes an item contributes to fingerprints, for an index that keeps them (the store's, so
+ * a range fingerprint needs no re-hashing).
+ *
+ * @category constructors
+ */
+export const itemHash = (hash: HashFunction, path: string, meta: ItemMeta): Uint8Array => hash(utf8.encode(describeItem(path, meta))).slice(0, 16);
+
+/** An item's fingerprint from its 16 bytes (`itemHash`). @category constructors */
+export const fromItemHash = (h: Uint8Array): Fingerprint => {
   const view = new DataView(h.buffer, h.byteOffset, h.byteLength);
   return { count: 1, lanes: [view.getUint32(0), view.getUint32(4), view.getUint32(8), view.getUint32(12)] };
 };

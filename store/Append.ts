@@ -1,6 +1,7 @@
 /**
  * Append — validates a batch of one source's events and turns it into one atomic database batch:
- * the log entries, new chunks, and every projection update (catalogue, versions, head, statistics),
+ * the log entries, new chunks, and every projection update (catalogue and its item fingerprints,
+ * versions, head, statistics),
  * computed by the core's own reducers. All or nothing: any refused event refuses the whole append.
  *
  * @example
@@ -14,6 +15,7 @@ import * as Catalogue from "../core/Catalogue.ts";
 import * as Digest from "../core/Digest.ts";
 import * as Envelope from "../core/Envelope.ts";
 import * as Event from "../core/Event.ts";
+import * as Fingerprint from "../core/Fingerprint.ts";
 import * as History from "../core/History.ts";
 import { compare, isInside, subtreeBounds, type ItemPath } from "../core/ItemPath.ts";
 import * as SourceHead from "../core/SourceHead.ts";
@@ -173,7 +175,9 @@ export const plan = async (
     operations.push({ type: "put", key: Keys.log(source, e.seq), value: logged });
     for (const u of updates.right) {
       const key = Keys.catalogue(source, u.path);
-      operations.push(u.entry === null ? { type: "del", key } : { type: "put", key, value: json(u.entry) });
+      const fingerprint = Keys.itemFingerprint(source, u.path);
+      if (u.entry === null) operations.push({ type: "del", key }, { type: "del", key: fingerprint });
+      else operations.push({ type: "put", key, value: json(u.entry) }, { type: "put", key: fingerprint, value: Fingerprint.itemHash(hash, u.path, u.entry.meta) });
     }
     for (const v of History.versionsFor(e, updates.right)) operations.push({ type: "put", key: Keys.version(source, v.path, v.seq), value: json(v) });
     head = SourceHead.view.evolve(head, e);

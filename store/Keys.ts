@@ -7,6 +7,8 @@
  * |---|---|---|
  * | `l` log | source, seq | the event without chunk bytes (Envelope) |
  * | `c` catalogue | source, path | current entry (JSON) |
+ * | `f` item fingerprints | source, path | the 16 bytes the item adds to range fingerprints (one per catalogue entry) |
+ * | `F` fingerprints indexed | source | present once every catalogue entry of the source has its `f` entry |
  * | `v` versions | source, path, seq | one version (JSON) |
  * | `h` heads | source | the source head (JSON) |
  * | `k` chunks | digest | chunk bytes |
@@ -32,6 +34,11 @@ export const seqOfLogKey = (key: string): number => parseInt(key.slice(key.lastI
 export const catalogue = (source: string, path: string): string => `c${SEP}${source}${SEP}${path}`;
 export const catalogueRange = (source: string) => ({ gte: `c${SEP}${source}${SEP}`, lt: `c${SEP}${source}${AFTER}` });
 export const pathOfCatalogueKey = (source: string, key: string): string => key.slice(`c${SEP}${source}${SEP}`.length);
+
+export const itemFingerprint = (source: string, path: string): string => `f${SEP}${source}${SEP}${path}`;
+export const itemFingerprintRange = (source: string) => ({ gte: `f${SEP}${source}${SEP}`, lt: `f${SEP}${source}${AFTER}` });
+export const pathOfItemFingerprintKey = (source: string, key: string): string => key.slice(`f${SEP}${source}${SEP}`.length);
+export const fingerprintsIndexed = (source: string): string => `F${SEP}${source}`;
 
 export const version = (source: string, path: string, seq: number): string => `v${SEP}${source}${SEP}${path}${SEP}${seqHex(seq)}`;
 export const allVersions = { gte: `v${SEP}`, lt: `v${AFTER}` };

@@ -31,7 +31,7 @@ import { join } from "node:path";
 import * as Append from "./Append.ts";
 import * as Chunks from "./Chunks.ts";
 import * as Retention from "./Retention.ts";
-import { type Database, entries, parseJson } from "./Database.ts";
+import { type BatchOperation, type Database, entries, parseJson } from "./Database.ts";
 import * as Keys from "./Keys.ts";
 import type { StoreError } from "./StoreError.ts";
 
@@ -173,12 +173,42 @@ export const make = (db: Database, options: Options) => {
     const out = bounds.map(() => Fingerprint.empty);
     if (bounds.length === 0) return out;
     let at = 0;
-    for await (const [path, entry] of catalogue(source, { gte: bounds[0]!, lt: last })) {
+    for await (const [path, h] of itemFingerprints(source, { gte: bounds[0]!, lt: last })) {
       while (at + 1 < bounds.length && compare(path, bounds[at + 1]!) >= 0) at++;
-      out[at] = Fingerprint.combine(out[at]!, Fingerprint.ofItem(options.hash, path, entry.meta));
+      out[at] = Fingerprint.combine(out[at]!, Fingerprint.fromItemHash(h));
     }
     return out;
   };
+
+  /**
+   * Builds the item fingerprint index of a source whose catalogue was written before the index
+   * existed (once; appends keep it from then on), with the source's appends held back meanwhile.
+   */
+  const indexed = new Set<string>();
+  const ensureIndexed = async (source: string): Promise<void> => {
+    if (indexed.has(source)) return;
+    await serialised(source, async () => {
+      if ((await db.get(Keys.fingerprintsIndexed(source))) === undefined) {
+        let batch: Array<BatchOperation> = [];
+        for await (const [path, entry] of catalogue(source)) {
+          batch.push({ type: "put", key: Keys.itemFingerprint(source, path), value: Fingerprint.itemHash(options.hash, path, entry.meta) });
+          if (batch.length < 1000) continue;
+          await db.batch(batch, { sync: false });
+          batch = [];
+        }
+        await db.batch([...batch, { type: "put", key: Keys.fingerprintsIndexed(source), value: new Uint8Array([1]) }], { sync: true });
+      }
+      indexed.add(source);
+    });
+  };
+
+  /** The item fingerprints of a range of the catalogue, in key order. */
+  async function* itemFingerprints(source: string, range: Fingerprint.KeyRange): AsyncGenerator<readonly [string, Uint8Array]> {
+    await ensureIndexed(source);
+    const all = Keys.itemFingerprintRange(source);
+    const bounds = { gte: Keys.itemFingerprint(source, range.gte), lt: range.lt === null ? all.lt : Keys.itemFingerprint(source, range.lt) };
+    for await (const [k, v] of entries(db, bounds)) yield [Keys.pathOfItemFingerprintKey(source, k), v];
+  }
 
   /** What the catalogue holds for each of `paths` (`null` = absent). */
   const items = async (source: string, paths: ReadonlyArray<string>): Promise<ReadonlyArray<readonly [string, KnownItem | null]>> => {
@@ -189,7 +219,7 @@ export const make = (db: Database, options: Options) => {
   /** The fingerprint of a range of the catalogue. */
   const fingerprint = async (source: string, range: Fingerprint.KeyRange): Promise<Fingerprint.Fingerprint> => {
     let fp = Fingerprint.empty;
-    for await (const [path, entry] of catalogue(source, range)) fp = Fingerprint.combine(fp, Fingerprint.ofItem(options.hash, path, entry.meta));
+    for await (const [, h] of itemFingerprints(source, range)) fp = Fingerprint.combine(fp, Fingerprint.fromItemHash(h));
     return fp;
   };
 

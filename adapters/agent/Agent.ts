@@ -118,7 +118,12 @@ export const start = async (options: Options): Promise<Running> => {
     wake: () => {},
   };
   shell.tree.remember(await spool.readCache<readonly [string, LocalTree.Cached]>());
-  const saveCache = () => spool.writeCache(shell.tree.cached()).catch((e) => log(`cannot save the stat cache: ${(e as Error).message}`));
+  let savedAt = shell.tree.changes();
+  const saveCache = async (): Promise<void> => {
+    const changes = shell.tree.changes();
+    if (changes === savedAt) return;
+    await spool.writeCache(shell.tree.cached()).then(() => (savedAt = changes), (e) => log(`cannot save the stat cache: ${(e as Error).message}`));
+  };
   const cacheSaver = setInterval(() => void saveCache(), 60_000);
   const abort = new AbortController();
   let stopping = false;

@@ -12,7 +12,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import type { Dirent, Stats } from "node:fs";
+import { type Dirent, lstatSync, type Stats } from "node:fs";
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import * as Chunking from "../../core/Chunking.ts";
@@ -56,6 +56,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const base = resolve(root);
   const excluded = (options.exclude ?? []).map((p) => resolve(p));
   const cache = new Map<string, Cached>();
+  /** Counts changes to the cache, so an unchanged cache need not be saved again. */
+  let changes = 0;
   const full = (path: string): string => join(base, ...path.split("/"));
   const isExcluded = (abs: string): boolean => excluded.some((x) => abs === x || abs.startsWith(x + sep));
 
@@ -72,7 +74,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   /** Every item under `dir` (an item path, "" for the root), sorted in key order. */
   const list = async (dir = ""): Promise<ReadonlyArray<ItemPath.ItemPath>> => {
     const out: Array<ItemPath.ItemPath> = [];
-    const walk = async (abs: string): Promise<void> => {
+    // Item paths are built from the parent's and the entry's name (no path resolution per entry).
+    const walk = async (abs: string, rel: string): Promise<void> => {
       let entries: Array<Dirent>;
       try {
         entries = await readdir(abs, { withFileTypes: true });
@@ -80,15 +83,16 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
         return;
       }
       for (const entry of entries) {
-        const child = join(abs, entry.name);
-        const path = pathOf(child);
-        if (path === undefined) continue;
         if (!entry.isFile() && !entry.isDirectory() && !entry.isSymbolicLink()) continue;
-        out.push(path);
-        if (entry.isDirectory()) await walk(child);
+        const child = abs.endsWith(sep) ? abs + entry.name : abs + sep + entry.name;
+        if (isExcluded(child)) continue;
+        const path = ItemPath.parse(rel === "" ? entry.name : `${rel}/${entry.name}`);
+        if (E.isLeft(path)) continue;
+        out.push(path.right);
+        if (entry.isDirectory()) await walk(child, path.right);
       }
     };
-    await walk(dir === "" ? base : full(dir));
+    await walk(dir === "" ? base : full(dir), dir);
     return out.sort(ItemPath.compare);
   };
 
@@ -114,6 +118,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const after = await lstat(full(path)).catch(() => undefined);
     if (after !== undefined && statKey(after) === key) cache.set(path, { key, readAt: Date.now(), meta, manifest });
     else cache.delete(path);
+    changes++;
     return { path, meta, manifest, chunks: withBytes ? chunks : new Map() };
   };
 
@@ -137,7 +142,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") {
-        cache.delete(path);
+        if (cache.delete(path)) changes++;
         return undefined;
       }
       const u: Unreadable = { path, reason: code ?? String(e) };
@@ -146,13 +151,29 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     }
   };
 
-  /** A file's metadata and manifest from the stat cache, if its stat data still match (no content is read). */
-  const peek = async (path: ItemPath.ItemPath): Promise<LocalItem | undefined> => {
-    const st = await lstat(full(path)).catch(() => undefined);
+  /** The cached item of a file whose stat data are `st`, if they still match and are not racy. */
+  const fromCache = (path: ItemPath.ItemPath, st: Stats | undefined): LocalItem | undefined => {
     const hit = cache.get(path);
     if (st === undefined || !st.isFile() || hit === undefined || hit.key !== statKey(st) || hit.readAt - st.mtimeMs <= racyMs) return undefined;
     return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
   };
+
+  /** A file's metadata and manifest from the stat cache, if its stat data still match (no content is read). */
+  const peek = async (path: ItemPath.ItemPath): Promise<LocalItem | undefined> => fromCache(path, await lstat(full(path)).catch(() => undefined));
+
+  /**
+   * `peek` for many paths at once, with synchronous stat calls: for a whole tree's check a
+   * synchronous `lstat` costs a third of an asynchronous one. Callers keep batches small (a few
+   * hundred paths block the event loop for well under a millisecond).
+   */
+  const peekAll = (paths: ReadonlyArray<ItemPath.ItemPath>): ReadonlyArray<LocalItem | undefined> =>
+    paths.map((path) => {
+      try {
+        return fromCache(path, lstatSync(full(path)));
+      } catch {
+        return undefined;
+      }
+    });
 
   /** True when a file's stat data equal those of its last read (directories and links: when they still exist). */
   const isUnchanged = async (path: ItemPath.ItemPath): Promise<boolean> => {
@@ -169,7 +190,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     for (const [path, entry] of entries) cache.set(path, entry);
   };
 
-  return { root: base, list, read, peek, pathOf, isUnchanged, cached, remember };
+  return { root: base, list, read, peek, peekAll, pathOf, isUnchanged, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

@@ -36,8 +36,8 @@ import * as LocalTree from "./LocalTree.ts";
 const smallRange = 32;
 /** How many sub-ranges one fingerprint query asks for. */
 const fanout = 16;
-/** How many local items are read at once for the prefix fingerprints. */
-const readBatch = 64;
+/** How many local items are checked at once for the prefix fingerprints. */
+const readBatch = 256;
 /** Most items one `Items` query asks for. */
 const itemBatch = 512;
 const metadataPage = 1000;
@@ -142,11 +142,13 @@ const firstAtOrAfter = (listing: ReadonlyArray<string>, key: string): number => 
 const prefixes = async (shell: Shell): Promise<ReadonlyArray<Fingerprint.Fingerprint>> => {
   if (shell.prefix !== undefined) return shell.prefix;
   const out: Array<Fingerprint.Fingerprint> = [Fingerprint.empty];
-  // Cached files are checked a batch at a time, concurrently (one lstat each); the rest are read one by
-  // one (a file not cached is read whole, and many at once could fill memory).
+  // Cached files are checked a batch at a time (one lstat each); the rest are read one by one (a file
+  // not cached is read whole, and many at once could fill memory).
   for (let k = 0; k < shell.listing.length; k += readBatch) {
     const batch = shell.listing.slice(k, k + readBatch);
-    const cached = await Promise.all(batch.map((p) => shell.tree.peek(p)));
+    // Checked without waiting on I/O, so the loop yields now and then (heartbeats, watch events).
+    if (k % (16 * readBatch) === 0 && k > 0) await new Promise((r) => setTimeout(r, 0));
+    const cached = shell.tree.peekAll(batch);
     const items: Array<LocalItem | undefined> = [];
     for (const [n, p] of batch.entries()) items.push(cached[n] ?? (await shell.tree.read(p, false).catch(() => undefined)));
     items.forEach((item, n) => {
@@ -170,7 +172,8 @@ const descend = async (shell: Shell, from: string, lt: string | null, i: number,
   const step = Math.ceil((j - i) / fanout);
   const bounds = [from];
   for (let k = i + step; k < j; k += step) bounds.push(shell.listing[k]!);
-  const [reply] = await call(connected(shell).query({ _tag: "Fingerprints", source: shell.options.source, bounds, last: lt }));
+  // The local prefix sums are computed while the store computes its fingerprints.
+  const [[reply]] = await Promise.all([call(connected(shell).query({ _tag: "Fingerprints", source: shell.options.source, bounds, last: lt })), prefixes(shell)]);
   const remote = await call(Client.decodeResult(t.array(Fingerprint.Fingerprint), reply));
   if (remote.length !== bounds.length) throw new ClientFailure({ _tag: "QueryFailed", reason: "the store sent the wrong number of fingerprints" });
   bounds.forEach((b, k) => shell.fingerprints.set(b, { lt: bounds[k + 1] ?? lt, remote: remote[k]! }));
