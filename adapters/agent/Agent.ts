@@ -110,6 +110,7 @@ export const start = async (options: Options): Promise<Running> => {
     outbox: [],
     outboxBytes: 0,
     previous: new Map(),
+    prefetched: new Map(),
     fingerprints: new Map(),
     itemsTotal: 0,
     syncStartedAt: Date.now(),
@@ -211,6 +212,7 @@ export const start = async (options: Options): Promise<Running> => {
     shell.outbox = []; // the welcome replays everything the spool holds
     shell.outboxBytes = 0;
     shell.previous = new Map();
+    shell.prefetched = new Map();
     log(`connected to the store at ${options.store}`);
     await Resync.welcome(shell, client.right.welcome);
   };

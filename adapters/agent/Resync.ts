@@ -91,6 +91,7 @@ export const welcome = async (shell: Shell, w: Client.Client["welcome"]): Promis
     shell.listing = await shell.tree.list();
     shell.prefix = undefined;
     shell.fingerprints = new Map();
+    shell.prefetched.clear();
     startProgress(shell);
     await decide(shell, { _tag: "Protect", at: Date.now(), source: shell.options.source, nextSeq: last + 1, paths: shell.listing });
     return;
@@ -109,6 +110,7 @@ export const begin = async (shell: Shell, reason: Event.ResyncReason, trust: Eve
   shell.listing = trust === "compare" ? await shell.tree.list() : [];
   shell.prefix = undefined;
   shell.fingerprints = new Map();
+  shell.prefetched.clear();
   await decide(shell, { _tag: "BeginResync", at: Date.now(), reason, trust, paths: shell.listing, hostIntact: true });
   startProgress(shell);
   shell.itemsTotal = SortedMap.size(shell.state.sync.flags);
@@ -176,7 +178,13 @@ const descend = async (shell: Shell, from: string, lt: string | null, i: number,
   const [[reply]] = await Promise.all([call(connected(shell).query({ _tag: "Fingerprints", source: shell.options.source, bounds, last: lt })), prefixes(shell)]);
   const remote = await call(Client.decodeResult(t.array(Fingerprint.Fingerprint), reply));
   if (remote.length !== bounds.length) throw new ClientFailure({ _tag: "QueryFailed", reason: "the store sent the wrong number of fingerprints" });
-  bounds.forEach((b, k) => shell.fingerprints.set(b, { lt: bounds[k + 1] ?? lt, remote: remote[k]! }));
+  const sums = await prefixes(shell);
+  bounds.forEach((b, k) => {
+    const end = bounds[k + 1] ?? lt;
+    shell.fingerprints.set(b, { lt: end, remote: remote[k]! });
+    const [from, to] = [firstAtOrAfter(shell.listing, b), endIndex(shell, end)];
+    if (to - from <= smallRange && !Fingerprint.equals(remote[k]!, Fingerprint.subtract(sums[to]!, sums[from]!))) prefetch(shell, b, end);
+  });
 };
 
 /** True when the agent must have the store's manifest of an item to send its difference: a file whose content may differ. */
@@ -186,18 +194,50 @@ const needsManifest = async (shell: Shell, path: ItemPath, remote: KnownItem): P
   return local === undefined || !ItemMeta.sameContent(local.meta, remote.meta);
 };
 
-/** Reads a range's metadata without manifests, then fetches full items only where content may differ. */
-const readMetadata = async (shell: Shell, from: string, lt: string | null): Promise<void> => {
+/** A small range's store metadata: entries without manifests, and full items where content may differ. */
+export interface Leaf {
+  readonly next: string | null;
+  readonly lite: ReadonlyArray<readonly [ItemPath, KnownItem]>;
+  readonly full: ReadonlyArray<readonly [ItemPath, KnownItem | null]>;
+}
+
+/** Asks the store for a small range's metadata, then for full items where content may differ. */
+const fetchLeaf = async (shell: Shell, client: Client.Client, from: string, lt: string | null): Promise<Leaf> => {
   const query = { _tag: "Metadata", source: shell.options.source, range: { gte: from, lt }, limit: metadataPage, manifests: false } as const;
-  const [reply] = await call(connected(shell).query(query));
+  const [reply] = await call(client.query(query));
   const page = await call(Client.decodeResult(Protocol.MetadataPage, reply));
   const lite = page.entries as unknown as ReadonlyArray<readonly [ItemPath, KnownItem]>;
   const wanted: Array<ItemPath> = [];
   for (const [p, k] of lite) if (await needsManifest(shell, p, k)) wanted.push(p);
-  const full = new Map<string, KnownItem | null>();
-  for (let k = 0; k < wanted.length; k += itemBatch) for (const [p, item] of await fetchItems(shell, wanted.slice(k, k + itemBatch))) full.set(p, item);
-  const entries = lite.map(([p, k]) => [p, full.get(p) ?? k] as const);
-  await decide(shell, { _tag: "ReceiveStoreMetadata", at: Date.now(), range: { gte: from, lt: page.next ?? lt }, entries });
+  const full: Array<readonly [ItemPath, KnownItem | null]> = [];
+  for (let k = 0; k < wanted.length; k += itemBatch) {
+    const [items] = await call(client.query({ _tag: "Items", source: shell.options.source, paths: wanted.slice(k, k + itemBatch) }));
+    full.push(...((await call(Client.decodeResult(Protocol.Items, items))) as unknown as ReadonlyArray<readonly [ItemPath, KnownItem | null]>));
+  }
+  return { next: page.next, lite, full };
+};
+
+/**
+ * Starts fetching a small range's metadata ahead of its turn, so the leaves of one descent cost one
+ * wait instead of one each. The answer reflects every event sent before the question; a later event
+ * that can reach into other ranges (a directory deleted or renamed) discards what was fetched ahead
+ * (`Shell.decide` does).
+ */
+const prefetch = (shell: Shell, from: string, lt: string | null): void => {
+  const leaf = fetchLeaf(shell, connected(shell), from, lt);
+  leaf.catch(() => undefined); // awaited (and its failure handled) when its turn comes, or dropped
+  shell.prefetched.set(from, leaf);
+};
+
+/** Reads a range's metadata (fetched ahead, or now), then hands it to the processor. */
+const readMetadata = async (shell: Shell, from: string, lt: string | null): Promise<void> => {
+  const ahead = shell.prefetched.get(from);
+  shell.prefetched.delete(from);
+  const leaf = await (ahead ?? fetchLeaf(shell, connected(shell), from, lt));
+  for (const [p, k] of leaf.full) shell.view.learn(p, k);
+  const full = new Map<string, KnownItem | null>(leaf.full);
+  const entries = leaf.lite.map(([p, k]) => [p, full.get(p) ?? k] as const);
+  await decide(shell, { _tag: "ReceiveStoreMetadata", at: Date.now(), range: { gte: from, lt: leaf.next ?? lt }, entries });
 };
 
 /**

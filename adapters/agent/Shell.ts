@@ -20,6 +20,7 @@ import { sha256 } from "../Sha256.ts";
 import * as Client from "../wire/Client.ts";
 import type { Options } from "./Agent.ts";
 import type * as LocalTree from "./LocalTree.ts";
+import type { Leaf } from "./Resync.ts";
 import * as Outbound from "./Outbound.ts";
 import type * as Spool from "./Spool.ts";
 import type * as StoreView from "./StoreView.ts";
@@ -42,6 +43,8 @@ export interface Shell {
   prefix: ReadonlyArray<Fingerprint.Fingerprint> | undefined;
   /** Store fingerprints of ranges not yet compared, by the range's first key (the 16-way descent). */
   fingerprints: Map<string, { readonly lt: string | null; readonly remote: Fingerprint.Fingerprint }>;
+  /** Small ranges' store metadata fetched ahead of their turn, by the range's first key. */
+  prefetched: Map<string, Promise<Leaf>>;
   /** Events decided and spooled but not yet sent: sent together, before any query and before the agent rests. */
   outbox: Array<Event.Event>;
   /** Chunk bytes the outbox carries. */
@@ -143,6 +146,7 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
     return elided;
   });
   for (const e of events) if (e._tag === "AgentStateChanged") shell.log(`state ${e.from} → ${e.to} (${e.reason})`);
+  if (events.some(reachesOtherRanges)) shell.prefetched.clear();
   if (events.length === 0) return events;
   await shell.spool.add(events);
   shell.outbox.push(...events);
@@ -150,6 +154,10 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
   if (shell.outbox.length >= outboxEvents || shell.outboxBytes >= messageChunkBytes) await flush(shell);
   return events;
 };
+
+/** An event that changes items outside its own path's range: a directory's subtree deleted or moved. */
+const reachesOtherRanges = (e: Event.Event): boolean =>
+  e._tag === "ItemRenamed" || (e._tag === "ItemDeleted" && e.base?.type === "dir");
 
 /** Most events held in the outbox before it is sent. */
 const outboxEvents = 256;
