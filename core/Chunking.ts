@@ -31,22 +31,25 @@ export const makeParams = (min: number, avg: number, max: number): E.Either<stri
   return E.right({ min, avg, max });
 };
 
-/** 256 fixed pseudo-random 32-bit values (mulberry32 from a constant seed: deterministic, not random). */
-const gear: Uint32Array = (() => {
-  const table = new Uint32Array(256);
+/**
+ * 256 fixed pseudo-random 32-bit values (mulberry32 from a constant seed: deterministic, not random),
+ * kept as signed 32-bit integers so the hash loop stays in int32 arithmetic (no boxed numbers).
+ */
+const gear: Int32Array = (() => {
+  const table = new Int32Array(256);
   let state = 0x7469_6465; // "tide"
   for (let i = 0; i < 256; i++) {
     state = (state + 0x6d2b79f5) >>> 0;
     let z = state;
     z = Math.imul(z ^ (z >>> 15), z | 1);
     z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    table[i] = (z ^ (z >>> 14)) >>> 0;
+    table[i] = z ^ (z >>> 14);
   }
   return table;
 })();
 
-/** A mask of `bits` ones in the top bits of a 32-bit word (the gear hash's best-mixed bits). */
-const topMask = (bits: number): number => (bits >= 32 ? 0xffffffff : (((1 << bits) - 1) << (32 - bits)) >>> 0);
+/** A mask of `bits` ones in the top bits of a 32-bit word (the gear hash's best-mixed bits), as an int32. */
+const topMask = (bits: number): number => (bits >= 32 ? -1 : ((1 << bits) - 1) << (32 - bits));
 
 /** Where the chunk that starts at `start` ends (exclusive). */
 const nextCut = (
@@ -64,11 +67,11 @@ const nextCut = (
   let h = 0;
   let i = start + params.min;
   for (; i < normal; i++) {
-    h = ((h << 1) + gear[bytes[i]!]!) >>> 0;
+    h = ((h << 1) + gear[bytes[i]!]!) | 0;
     if ((h & maskS) === 0) return i + 1;
   }
   for (; i < limit; i++) {
-    h = ((h << 1) + gear[bytes[i]!]!) >>> 0;
+    h = ((h << 1) + gear[bytes[i]!]!) | 0;
     if ((h & maskL) === 0) return i + 1;
   }
   return limit;

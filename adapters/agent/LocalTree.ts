@@ -111,7 +111,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     if (!withBytes && hit !== undefined && hit.key === key && hit.readAt - st.mtimeMs > racyMs) {
       return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
     }
-    const bytes = new Uint8Array(await readFile(full(path)));
+    const read = await readFile(full(path));
+    const bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength); // a view, not a copy
     const { manifest, chunks } = Manifest.build(bytes, Chunking.defaultParams, sha256);
     const meta = metaOf(st, "file", Manifest.contentDigest(manifest, sha256), bytes.length, null);
     // The cache keeps what was read only if the file did not change while it was read.

@@ -123,7 +123,8 @@ export const open = async (dir: string, identity: { readonly source: string; rea
     await unlock();
     throw new SpoolError(`the spool ${dir} belongs to source ${JSON.stringify(found.source)} protecting ${found.root}; use another --spool`);
   }
-  const records = found === "missing" ? { events: [], damaged: false } : readRecords(new Uint8Array(await readFile(logFile).catch(() => Buffer.alloc(0))));
+  const logBytes = found === "missing" ? new Uint8Array(0) : await readFile(logFile).catch(() => new Uint8Array(0));
+  const records = found === "missing" ? { events: [], damaged: false } : readRecords(new Uint8Array(logBytes.buffer, logBytes.byteOffset, logBytes.byteLength));
   const damaged = found === "damaged" || records.damaged;
   let state: AgentState = typeof found === "object" && !damaged ? found : { version: 1, ...identity, generation: null };
   let pending: Array<Event.Event> = damaged ? [] : [...records.events];

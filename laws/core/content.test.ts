@@ -40,6 +40,18 @@ test("on random data a one-byte edit changes about one or two chunks", () => {
   assert.ok(fresh / edits <= 2.5, `${fresh / edits} new chunks per edit`);
 });
 
+test("cut points never change: stored manifests and delta signatures depend on them", () => {
+  const bytes = noise(1 << 20, 42);
+  assert.equal(Chunking.cutPoints(bytes, Chunking.defaultParams), [
+    44846, 90310, 98873, 132835, 193811, 232237, 262227, 300845, 349664, 401639, 443601, 504226, 542800, 589153,
+    619928, 635904, 685619, 737063, 785458, 808316, 867037, 886025, 910926, 954072, 979322, 1026989, 1048576,
+  ]);
+  assert.equal(Chunking.cutPoints(bytes.subarray(0, 16384), { min: 128, avg: 512, max: 2048 }), [
+    525, 1013, 1534, 2224, 3496, 4132, 4512, 5536, 6215, 6764, 7430, 7629, 8237, 9442, 10283, 11114, 11462, 12090,
+    12894, 13437, 13961, 14245, 14788, 15610, 16310, 16384,
+  ]);
+});
+
 test("default chunk sizes average near 32 KiB", () => {
   const bytes = noise(8 * 1024 * 1024, 1);
   const cuts = Chunking.cutPoints(bytes, Chunking.defaultParams);
