@@ -75,6 +75,21 @@ export const sign = (bytes: Uint8Array, hash: Digest.HashFunction): Signature =>
 
 const keyOf = (hash: Uint8Array, size: number): string => `${size}:${Digest.toHex(hash)}`;
 
+/** The short hash of each piece of a signature, in hex (what a sender probes a base with). @category signing */
+export const pieceHashes = (signature: Signature): ReadonlyArray<string> =>
+  signature.sizes.map((_, i) => Digest.toHex(signature.hashes.subarray(i * shortHashBytes, (i + 1) * shortHashBytes)));
+
+/**
+ * A few of a chunk's piece hashes (first, middle, last): if a base shares none of them, the chunk
+ * was most likely rewritten, and the base's signature would be wasted bytes.
+ *
+ * @category signing
+ */
+export const probesOf = (signature: Signature): ReadonlyArray<string> => {
+  const all = pieceHashes(signature);
+  return [...new Set([all[0], all[all.length >> 1], all[all.length - 1]].filter((h): h is string => h !== undefined))];
+};
+
 /** Where each piece of the bases starts, by size and short hash (the first base that has it). */
 const index = (bases: ReadonlyArray<Base>): Map<string, readonly [number, number]> => {
   const out = new Map<string, readonly [number, number]>();

@@ -61,7 +61,7 @@ export const Query = t.union([
   tagged("Tree", { source: SourceId, seq: Count, paths: t.array(t.string) }),
   tagged("Chunks", { digests: t.array(t.string) }),
   tagged("Held", { digests: t.array(t.string) }),
-  tagged("Signatures", { digests: t.array(t.string) }),
+  tagged("Signatures", { digests: t.array(t.string), probes: t.array(t.array(t.string)) }),
   tagged("SeqAt", { source: SourceId, at: Millis }),
   tagged("Checkpoint", { source: SourceId, label: Label }),
   tagged("Stats", {}),
@@ -124,7 +124,11 @@ export const Version = t.type({
 /** A reply to `Held`: the positions of the digests whose chunks the store holds. @category codecs */
 export const Held = t.array(Count);
 
-/** A reply to `Signatures`: each chunk's signature, or null when the store does not hold it. @category codecs */
+/**
+ * A reply to `Signatures`: each chunk's signature, or null when the store does not hold it or none of
+ * the probes (short piece hashes of the new chunk, in hex) is among its pieces: a chunk rewritten from
+ * scratch costs no signature. @category codecs
+ */
 export const Signatures = t.array(t.union([Delta.Signature, t.null]));
 
 /** The checkpoint a `Checkpoint` query made. @category codecs */

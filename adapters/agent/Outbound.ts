@@ -10,8 +10,9 @@
  *   store held nothing of the source when the agent connected (a first upload: all of it is new).
  *
  * Deltas are tried only where the old version's chunks can help: the file had one chunk, or the new
- * version keeps some of its chunks (a file rewritten from scratch shares nothing, and its signatures
- * would be wasted bytes).
+ * version keeps some of its chunks (a file rewritten from scratch shares nothing). The query carries a
+ * few short hashes of each new chunk's pieces, and the store sends a base's signature only if it has
+ * one of them: a rewritten chunk costs a few probe bytes, not a signature.
  *
  * @example
  * const previous = new Map([[event.seq, storeManifestBefore]]);
@@ -77,12 +78,12 @@ const basesOf = (e: Event.ContentEvent, old: Manifest): ReadonlyMap<string, Read
 const inPieces = <A>(all: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> =>
   Array.from({ length: Math.ceil(all.length / size) }, (_, i) => all.slice(i * size, (i + 1) * size));
 
-/** The signatures of base chunks the store holds. */
-const signatures = (client: Client.Client, digests: ReadonlyArray<Digest.Digest>) =>
+/** The signatures of base chunks the store holds and that share a probed piece with a new chunk. */
+const signatures = (client: Client.Client, probes: ReadonlyMap<Digest.Digest, ReadonlySet<string>>) =>
   Effect.gen(function* () {
     const out = new Map<string, Delta.Signature>();
-    for (const part of inPieces(digests, signaturesPerQuery)) {
-      const [reply] = yield* client.query({ _tag: "Signatures", digests: [...part] });
+    for (const part of inPieces([...probes.keys()], signaturesPerQuery)) {
+      const [reply] = yield* client.query({ _tag: "Signatures", digests: [...part], probes: part.map((d) => [...probes.get(d)!]) });
       const sigs = yield* Client.decodeResult(Protocol.Signatures, reply);
       part.forEach((d, i) => {
         const s = sigs[i];
@@ -128,15 +129,21 @@ export const prepare = (
 ): Effect.Effect<ReadonlyArray<Outgoing>, Client.ClientError> =>
   Effect.gen(function* () {
     const bases = new Map<string, ReadonlyArray<Digest.Digest>>();
+    const probes = new Map<Digest.Digest, Set<string>>();
     const unknown = new Set<Digest.Digest>();
     for (const e of events) {
       if (!Event.isContentEvent(e) || e.chunks.length === 0) continue;
       const old = previous.get(e.seq);
-      if (old !== undefined) for (const [d, b] of basesOf(e, old)) bases.set(d, b);
-      else if (e._tag === "ItemCreated" && client.welcome.head !== null) for (const c of e.chunks) unknown.add(c.digest);
+      if (old !== undefined) {
+        for (const [d, b] of basesOf(e, old)) {
+          bases.set(d, b);
+          const chunk = e.chunks.find((c) => c.digest === d)!;
+          for (const base of b) for (const p of Delta.probesOf(Delta.sign(chunk.bytes, hash))) probes.set(base, (probes.get(base) ?? new Set()).add(p));
+        }
+      } else if (e._tag === "ItemCreated" && client.welcome.head !== null) for (const c of e.chunks) unknown.add(c.digest);
     }
     if (bases.size === 0 && unknown.size === 0) return events;
-    const sigs = bases.size === 0 ? new Map<string, Delta.Signature>() : yield* signatures(client, [...new Set([...bases.values()].flat())]);
+    const sigs = probes.size === 0 ? new Map<string, Delta.Signature>() : yield* signatures(client, probes);
     const holds = unknown.size === 0 ? new Set<string>() : yield* held(client, [...unknown]);
     return events.map((e): Outgoing => {
       if (!Event.isContentEvent(e) || e.chunks.length === 0) return e;

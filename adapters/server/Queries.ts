@@ -123,9 +123,12 @@ export async function* answer(store: Store, q: Exclude<Protocol.Query, { _tag: "
     case "Signatures": {
       if (q.digests.length > maxChunksPerQuery) throw new QueryFailed(`at most ${maxChunksPerQuery} chunks per query`);
       const out: Array<Delta.Signature | null> = [];
-      for (const d of q.digests) {
+      for (const [i, d] of q.digests.entries()) {
         const bytes = await store.chunk(d);
-        out.push(bytes === undefined ? null : Delta.sign(bytes, store.hash));
+        const signature = bytes === undefined ? null : Delta.sign(bytes, store.hash);
+        const probes = q.probes[i] ?? [];
+        const shared = signature !== null && (probes.length === 0 || Delta.pieceHashes(signature).some((h) => probes.includes(h)));
+        out.push(shared ? signature : null);
       }
       yield out;
       return;

@@ -173,10 +173,14 @@ export const run = (name: string, harness: Harness): void => {
     const absent = "00".repeat(32);
     const [held] = ok(await run1(agent.query({ _tag: "Held", digests: [absent, base.digest] })));
     assert.equal(held, [1]);
-    const [reply] = ok(await run1(agent.query({ _tag: "Signatures", digests: [base.digest, absent] })));
+    const [reply] = ok(await run1(agent.query({ _tag: "Signatures", digests: [base.digest, absent], probes: [[], []] })));
     const [signature, none] = ok(await run1(Client.decodeResult(Protocol.Signatures, reply)));
     assert.is(none, null);
     assert.is(signature!.sizes.reduce((a, b) => a + b, 0), base.bytes.length);
+    const probed = async (probes: Array<string>) =>
+      ok(await run1(Client.decodeResult(Protocol.Signatures, ok(await run1(agent.query({ _tag: "Signatures", digests: [base.digest], probes: [probes] })))[0])))[0];
+    assert.is(await probed(["0123456789abcdef"]), null, "a base that shares no probed piece sends no signature");
+    assert.ok((await probed(["0123456789abcdef", Delta.pieceHashes(signature!)[3]!])) !== null, "one shared piece is enough");
     const second = fileEvent("delta-b.txt", text.replace("line 70:", "LINE 70:"), next++);
     const target = Event.chunksOf(second)[0]!;
     const delta = Delta.make(target.bytes, [{ digest: base.digest, signature: signature! }], sha256);
