@@ -167,6 +167,9 @@ const localFingerprint = async (shell: Shell, i: number, j: number): Promise<Fin
   return Fingerprint.subtract(sums[j]!, sums[i]!);
 };
 
+/** True when the comparison's listing of the host has the path. */
+const listed = (shell: Shell, path: string): boolean => shell.listing[firstAtOrAfter(shell.listing, path)] === path;
+
 const endIndex = (shell: Shell, lt: string | null): number => (lt === null ? shell.listing.length : firstAtOrAfter(shell.listing, lt));
 
 /** Asks the store for the fingerprints of `fanout` sub-ranges of [from, lt), split by the local items i…j-1. */
@@ -189,7 +192,7 @@ const descend = async (shell: Shell, from: string, lt: string | null, i: number,
 
 /** True when the agent must have the store's manifest of an item to send its difference: a file whose content may differ. */
 const needsManifest = async (shell: Shell, path: ItemPath, remote: KnownItem): Promise<boolean> => {
-  if (remote.meta.type !== "file") return false;
+  if (remote.meta.type !== "file" || !listed(shell, path)) return false; // a file gone from the host is deleted whole
   const local = await shell.tree.peek(path);
   return local === undefined || !ItemMeta.sameContent(local.meta, remote.meta);
 };
