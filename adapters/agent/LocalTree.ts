@@ -22,6 +22,9 @@ import * as ItemPath from "../../core/ItemPath.ts";
 import * as Manifest from "../../core/Manifest.ts";
 import { sha256 } from "../Sha256.ts";
 
+/** Most manifests of let-go versions kept (`manifestOf`). */
+const maxEarlier = 10_000;
+
 /** How long after a read an mtime still counts as racy, in ms. */
 const racyMs = 2000;
 
@@ -58,6 +61,17 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const cache = new Map<string, Cached>();
   /** Counts changes to the cache, so an unchanged cache need not be saved again. */
   let changes = 0;
+  /**
+   * Manifests of versions the cache has let go of (a file re-read after a change, or gone), by content
+   * digest: often the version the store still holds, whose manifest then need not be asked for.
+   */
+  const earlier = new Map<string, Manifest.Manifest>();
+  const forget = (hit: Cached | undefined): void => {
+    if (hit?.meta.digest == null) return;
+    earlier.delete(hit.meta.digest);
+    earlier.set(hit.meta.digest, hit.manifest);
+    if (earlier.size > maxEarlier) earlier.delete(earlier.keys().next().value!);
+  };
   const full = (path: string): string => join(base, ...path.split("/"));
   const isExcluded = (abs: string): boolean => excluded.some((x) => abs === x || abs.startsWith(x + sep));
 
@@ -117,6 +131,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const meta = metaOf(st, "file", Manifest.contentDigest(manifest, sha256), bytes.length, null);
     // The cache keeps what was read only if the file did not change while it was read.
     const after = await lstat(full(path)).catch(() => undefined);
+    if (hit !== undefined && hit.meta.digest !== meta.digest) forget(hit);
     if (after !== undefined && statKey(after) === key) cache.set(path, { key, readAt: Date.now(), meta, manifest });
     else cache.delete(path);
     changes++;
@@ -143,6 +158,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") {
+        forget(cache.get(path));
         if (cache.delete(path)) changes++;
         return undefined;
       }
@@ -184,6 +200,16 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     return cache.get(path)?.key === statKey(st);
   };
 
+  /**
+   * The manifest of a version of `path` with content digest `digest`, if the tree has seen it: the
+   * cached one, or one it let go of. (A content digest is a hash of the manifest, so they match.)
+   */
+  const manifestOf = (path: string, digest: string | null): Manifest.Manifest | undefined => {
+    if (digest === null) return undefined;
+    const hit = cache.get(path);
+    return hit?.meta.digest === digest ? hit.manifest : earlier.get(digest);
+  };
+
   /** The stat cache, to persist between runs. */
   const cached = (): ReadonlyArray<readonly [string, Cached]> => [...cache];
   /** Restores a persisted stat cache (entries are still checked against stat data before use). */
@@ -191,7 +217,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     for (const [path, entry] of entries) cache.set(path, entry);
   };
 
-  return { root: base, list, read, peek, peekAll, pathOf, isUnchanged, cached, remember, changes: () => changes };
+  return { root: base, list, read, peek, peekAll, pathOf, isUnchanged, manifestOf, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

@@ -5,6 +5,8 @@
  *   the version it replaces, when that costs clearly less than the chunk: the store sends the
  *   signatures of those base chunks (one `Signatures` query for a whole batch), the agent matches its
  *   new chunk's pieces against them. A 100-byte edit costs about a kilobyte, not a 32 KiB chunk.
+ * - A long manifest goes as the entries between a prefix and a suffix kept from the version it
+ *   replaces (an append to a 1 GiB file sends its new tail, not 32,768 chunk references).
  * - A file new to the store (created or moved here) first asks which of its chunks the store already
  *   holds (one `Held` query for a batch): a moved or copied file sends no bytes. Not asked while the
  *   store held nothing of the source when the agent connected (a first upload: all of it is new).
@@ -24,15 +26,20 @@ import { Effect } from "effect";
 import * as Delta from "../../core/Delta.ts";
 import type * as Digest from "../../core/Digest.ts";
 import * as Event from "../../core/Event.ts";
-import type { Manifest } from "../../core/Manifest.ts";
+import * as Manifest from "../../core/Manifest.ts";
 import * as Protocol from "../../core/Protocol.ts";
 import * as Client from "../wire/Client.ts";
 
 /** A chunk as sent: its bytes, or a delta against chunks the store holds. */
 export type SentChunk = Event.ChunkData | { readonly digest: Digest.Digest; readonly delta: Delta.Delta };
 
-/** An event as sent: a content event's chunks may be deltas. */
-export type Outgoing = Exclude<Event.Event, Event.ContentEvent> | (Omit<Event.ContentEvent, "chunks"> & { readonly chunks: ReadonlyArray<SentChunk> });
+/** A manifest as sent: whole, or the entries between those kept from the version it replaces. */
+export type SentManifest = Manifest.Manifest | { readonly prefix: number; readonly suffix: number; readonly middle: Manifest.Manifest };
+
+/** An event as sent: a content event's chunks may be deltas, its manifest a difference. */
+export type Outgoing =
+  | Exclude<Event.Event, Event.ContentEvent>
+  | (Omit<Event.ContentEvent, "chunks" | "manifest"> & { readonly chunks: ReadonlyArray<SentChunk>; readonly manifest: SentManifest });
 
 /** Chunks smaller than this are sent whole (a delta could not save enough to pay for its signature). */
 const minDeltaChunk = 1024;
@@ -41,13 +48,15 @@ const worthIt = 0.75;
 /** Most base chunks one new chunk is compared with. */
 const maxBases = 4;
 const signaturesPerQuery = 256;
+/** Manifests shorter than this are sent whole. */
+const minManifestDelta = 8;
 const digestsPerQuery = 4096;
 
 /** The bytes a sent chunk costs. */
 export const sentBytes = (c: SentChunk): number => ("bytes" in c ? c.bytes.length : Delta.cost(c.delta));
 
 /** The old version's chunks that overlap [from, to) of the new version. */
-const overlapping = (old: Manifest, from: number, to: number): ReadonlyArray<Digest.Digest> => {
+const overlapping = (old: Manifest.Manifest, from: number, to: number): ReadonlyArray<Digest.Digest> => {
   const out: Array<Digest.Digest> = [];
   let at = 0;
   for (const c of old) {
@@ -59,7 +68,7 @@ const overlapping = (old: Manifest, from: number, to: number): ReadonlyArray<Dig
 };
 
 /** For each chunk of a content event worth a delta, the base chunks to compare it with. */
-const basesOf = (e: Event.ContentEvent, old: Manifest): ReadonlyMap<string, ReadonlyArray<Digest.Digest>> => {
+const basesOf = (e: Event.ContentEvent, old: Manifest.Manifest): ReadonlyMap<string, ReadonlyArray<Digest.Digest>> => {
   const kept = new Set(old.map((c) => c.digest));
   const out = new Map<string, ReadonlyArray<Digest.Digest>>();
   if (old.length !== 1 && !e.manifest.some((c) => kept.has(c.digest))) return out;
@@ -104,6 +113,24 @@ const held = (client: Client.Client, digests: ReadonlyArray<Digest.Digest>) =>
     return out;
   });
 
+const sameRef = (a: Manifest.ChunkRef | undefined, b: Manifest.ChunkRef | undefined): boolean => a !== undefined && b !== undefined && a.digest === b.digest && a.size === b.size;
+
+/**
+ * A long manifest as the entries between a prefix and a suffix kept from the version it replaces
+ * (`old`, checked against the event's base), when that keeps enough to pay: an append keeps the
+ * front, an insertion near the start keeps the back, an edit keeps both.
+ */
+const manifestAgainst = (e: Event.ContentEvent, old: Manifest.Manifest | undefined, hash: Digest.HashFunction): SentManifest => {
+  const now = e.manifest;
+  if (old === undefined || e.base === null || old.length < minManifestDelta || now.length < minManifestDelta) return now;
+  let prefix = 0;
+  while (prefix < Math.min(old.length, now.length) && sameRef(old[prefix], now[prefix])) prefix++;
+  let suffix = 0;
+  while (suffix < Math.min(old.length, now.length) - prefix && sameRef(old[old.length - 1 - suffix], now[now.length - 1 - suffix])) suffix++;
+  if (prefix + suffix < minManifestDelta || Manifest.contentDigest(old, hash) !== e.base.digest) return now;
+  return { prefix, suffix, middle: now.slice(prefix, now.length - suffix) };
+};
+
 /** A chunk as a delta when that is clearly cheaper, else as it is. */
 const shrink = (c: Event.ChunkData, bases: ReadonlyArray<Digest.Digest> | undefined, sigs: ReadonlyMap<string, Delta.Signature>, hash: Digest.HashFunction): SentChunk => {
   const usable = (bases ?? []).flatMap((digest) => {
@@ -124,7 +151,7 @@ const shrink = (c: Event.ChunkData, bases: ReadonlyArray<Digest.Digest> | undefi
 export const prepare = (
   client: Client.Client,
   events: ReadonlyArray<Event.Event>,
-  previous: ReadonlyMap<number, Manifest>,
+  previous: ReadonlyMap<number, Manifest.Manifest>,
   hash: Digest.HashFunction,
 ): Effect.Effect<ReadonlyArray<Outgoing>, Client.ClientError> =>
   Effect.gen(function* () {
@@ -142,12 +169,12 @@ export const prepare = (
         }
       } else if (e._tag === "ItemCreated" && client.welcome.head !== null) for (const c of e.chunks) unknown.add(c.digest);
     }
-    if (bases.size === 0 && unknown.size === 0) return events;
+    if (bases.size === 0 && unknown.size === 0 && previous.size === 0) return events;
     const sigs = probes.size === 0 ? new Map<string, Delta.Signature>() : yield* signatures(client, probes);
     const holds = unknown.size === 0 ? new Set<string>() : yield* held(client, [...unknown]);
     return events.map((e): Outgoing => {
-      if (!Event.isContentEvent(e) || e.chunks.length === 0) return e;
+      if (!Event.isContentEvent(e)) return e;
       const chunks = e.chunks.filter((c) => !holds.has(c.digest)).map((c) => shrink(c, bases.get(c.digest), sigs, hash));
-      return { ...e, chunks };
+      return { ...e, chunks, manifest: manifestAgainst(e, previous.get(e.seq), hash) };
     });
   });

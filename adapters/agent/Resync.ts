@@ -211,8 +211,14 @@ const fetchLeaf = async (shell: Shell, client: Client.Client, from: string, lt: 
   const page = await call(Client.decodeResult(Protocol.MetadataPage, reply));
   const lite = page.entries as unknown as ReadonlyArray<readonly [ItemPath, KnownItem]>;
   const wanted: Array<ItemPath> = [];
-  for (const [p, k] of lite) if (await needsManifest(shell, p, k)) wanted.push(p);
   const full: Array<readonly [ItemPath, KnownItem | null]> = [];
+  for (const [p, k] of lite) {
+    if (!(await needsManifest(shell, p, k))) continue;
+    // The version the store holds is often one the agent read before: its manifest is known here.
+    const manifest = shell.tree.manifestOf(p, k.meta.digest);
+    if (manifest !== undefined) full.push([p, { meta: k.meta, manifest }]);
+    else wanted.push(p);
+  }
   for (let k = 0; k < wanted.length; k += itemBatch) {
     const [items] = await call(client.query({ _tag: "Items", source: shell.options.source, paths: wanted.slice(k, k + itemBatch) }));
     full.push(...((await call(Client.decodeResult(Protocol.Items, items))) as unknown as ReadonlyArray<readonly [ItemPath, KnownItem | null]>));

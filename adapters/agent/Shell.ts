@@ -140,7 +140,7 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
   shell.state = out.right.state;
   const events = Processor.streamed(out.right.events).map((e) => {
     const elided = shell.view.elide(e);
-    const before = Event.isContentEvent(elided) && elided.chunks.length > 0 ? shell.view.get(elided.path) : undefined;
+    const before = Event.isContentEvent(elided) && elided.base !== null ? shell.view.get(elided.path) : undefined;
     if (before != null && before.manifest.length > 0) shell.previous.set(e.seq, before.manifest);
     shell.view.apply(e);
     return elided;

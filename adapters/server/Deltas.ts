@@ -1,17 +1,24 @@
 /**
- * Deltas — the store server's side of chunks sent as deltas: an appended event's chunk entry
- * `{ digest, delta }` is rebuilt from the base chunks the store holds into `{ digest, bytes }` before
- * the append is planned (which checks every chunk's bytes against its digest, so a delta that
- * rebuilds the wrong bytes is refused, never stored).
+ * Deltas — the store server's side of what agents send as differences, rebuilt before the append is
+ * planned:
+ *
+ * - a chunk entry `{ digest, delta }` becomes `{ digest, bytes }` from the base chunks the store holds
+ *   (the append then checks every chunk's bytes against its digest: a delta that rebuilds the wrong
+ *   bytes is refused, never stored);
+ * - a manifest sent as `{ prefix, suffix, middle }` (the first and last entries kept from the version
+ *   the event replaces, named by its `base`) becomes the whole list again, and must hash to the
+ *   event's content digest.
  *
  * @example
- * const out = await Deltas.expand(store, message.events);   // Right(events with bytes) | Left(reason)
+ * const out = await Deltas.expand(store, source, message.events);   // Right(events as stored) | Left(reason)
  *
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
 import * as Delta from "../../core/Delta.ts";
 import type { Digest } from "../../core/Digest.ts";
+import * as Manifest from "../../core/Manifest.ts";
 import type { Store } from "../../store/Store.ts";
 
 type Entry = { readonly digest?: unknown; readonly delta?: unknown };
@@ -32,12 +39,58 @@ const rebuild = (c: Entry, bases: ReadonlyMap<string, Uint8Array>): E.Either<str
 };
 
 /**
- * The events with every delta entry rebuilt into bytes (events without deltas are returned as
- * they are). Never throws.
+ * The events with every manifest and chunk sent as a difference rebuilt whole (events without any
+ * are returned as they are). Never throws.
  *
  * @category deltas
  */
-export const expand = async (store: Store, events: ReadonlyArray<unknown>): Promise<E.Either<string, ReadonlyArray<unknown>>> => {
+export const expand = async (store: Store, source: string, events: ReadonlyArray<unknown>): Promise<E.Either<string, ReadonlyArray<unknown>>> => {
+  const withManifests = await expandManifests(store, source, events);
+  return E.isLeft(withManifests) ? withManifests : expandChunks(store, withManifests.right);
+};
+
+/** A manifest sent as a difference from the version its event replaces. */
+const ManifestDelta = t.type({ prefix: t.number, suffix: t.number, middle: Manifest.Manifest });
+
+type Raw = { readonly path?: unknown; readonly manifest?: unknown; readonly base?: unknown; readonly meta?: unknown };
+
+const isManifestDelta = (e: unknown): boolean => {
+  const m = typeof e === "object" && e !== null ? (e as Raw).manifest : undefined;
+  return typeof m === "object" && m !== null && !Array.isArray(m);
+};
+
+/** Rebuilds manifests sent as differences, from the catalogue or from an earlier event of the same batch. */
+const expandManifests = async (store: Store, source: string, events: ReadonlyArray<unknown>): Promise<E.Either<string, ReadonlyArray<unknown>>> => {
+  if (!events.some(isManifestDelta)) return E.right(events);
+  const byDigest = new Map<string, Manifest.Manifest>();
+  const out: Array<unknown> = [];
+  for (const e of events) {
+    const raw = e as Raw;
+    if (isManifestDelta(e)) {
+      const delta = ManifestDelta.decode(raw.manifest);
+      const base = (raw.base as { digest?: unknown } | null | undefined)?.digest;
+      const digest = (raw.meta as { digest?: unknown } | undefined)?.digest;
+      if (E.isLeft(delta) || typeof base !== "string" || typeof digest !== "string" || typeof raw.path !== "string") return E.left("a manifest delta is not well formed");
+      const [[, current]] = (await store.items(source, [raw.path])) as [readonly [string, { meta: { digest: string | null }; manifest: Manifest.Manifest } | null]];
+      const old = byDigest.get(base) ?? (current?.meta.digest === base ? current.manifest : undefined);
+      const { prefix, suffix, middle } = delta.right;
+      if (old === undefined) return E.left(`${raw.path}: the version a manifest delta names is not held`);
+      if (!(Number.isSafeInteger(prefix) && Number.isSafeInteger(suffix) && prefix >= 0 && suffix >= 0 && prefix + suffix <= old.length)) return E.left(`${raw.path}: a manifest delta keeps more than the old manifest has`);
+      const manifest = [...old.slice(0, prefix), ...middle, ...old.slice(old.length - suffix)];
+      if (Manifest.contentDigest(manifest, store.hash) !== digest) return E.left(`${raw.path}: a manifest delta rebuilds a different version`);
+      out.push({ ...(e as object), manifest });
+      byDigest.set(digest, manifest);
+      continue;
+    }
+    const manifest = raw.manifest;
+    const digest = (raw.meta as { digest?: unknown } | undefined)?.digest;
+    if (Array.isArray(manifest) && typeof digest === "string") byDigest.set(digest, manifest as Manifest.Manifest);
+    out.push(e);
+  }
+  return E.right(out);
+};
+
+const expandChunks = async (store: Store, events: ReadonlyArray<unknown>): Promise<E.Either<string, ReadonlyArray<unknown>>> => {
   const wanted = new Set<string>();
   for (const e of events) {
     for (const c of entriesOf(e) ?? []) {

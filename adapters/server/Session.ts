@@ -87,7 +87,7 @@ const unregister = (registry: Registry, link: Link, source: string) =>
 
 const append = (config: Config, registry: Registry, link: Link, source: string, events: ReadonlyArray<unknown>) =>
   Effect.gen(function* () {
-    const expanded = yield* Effect.promise(() => Deltas.expand(config.store, events));
+    const expanded = yield* Effect.promise(() => Deltas.expand(config.store, source, events));
     if (E.isLeft(expanded)) return yield* refuse("append", expanded.left);
     const out = yield* Effect.promise(() => config.store.append(source, expanded.right));
     if (E.isLeft(out)) return yield* refuse("append", StoreError.describe(out.left));

@@ -195,6 +195,36 @@ export const run = (name: string, harness: Harness): void => {
     assert.is((await served.store.head(source))?.seq, next - 2);
   });
 
+  test("a manifest sent as kept prefix and suffix is rebuilt from the version it replaces; one that rebuilds another version is refused", async () => {
+    let closed = "";
+    const agent = ok(await served.connect({ role: "agent", source, secret, onClose: (r) => (closed = r) }));
+    let next = agent.welcome.head!.seq + 1;
+    const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} ${i} ${"x".repeat(i % 50)}\n`).join("");
+    const params = { min: 64, avg: 128, max: 512 };
+    const version = (text: string, base: Event.ItemCreated["base"], seq: number): Event.ContentEvent => {
+      const { manifest, chunks } = Manifest.build(new TextEncoder().encode(text), params, sha256);
+      const meta = { type: "file", size: Manifest.size(manifest), mode: 0o644, mtimeMs: 1000, digest: Manifest.contentDigest(manifest, sha256), linkTarget: null } as const;
+      const data = [...chunks].map(([digest, bytes]) => ({ digest, bytes }));
+      return Event.stamp({ source, seq, at: seq }, { _tag: base === null ? "ItemCreated" : "ItemWritten", path: "long.txt" as ItemPath, meta, manifest, chunks: data, base, origin: "live", ...(base === null ? {} : { ranges: [] }) } as Event.EventBody) as Event.ContentEvent;
+    };
+    const text = lines(300, "row");
+    const first = version(text, null, next++);
+    ok(await run1(agent.send({ _tag: "Append", events: [first] })));
+    const appended = version(`${text}${lines(20, "tail")}`, { type: "file", digest: first.meta.digest! }, next++);
+    let prefix = 0;
+    while (appended.manifest[prefix]?.digest === first.manifest[prefix]?.digest) prefix++;
+    assert.ok(prefix > 8, `${prefix} chunks kept`);
+    const sent = { ...appended, manifest: { prefix, suffix: 0, middle: appended.manifest.slice(prefix) } };
+    ok(await run1(agent.send({ _tag: "Append", events: [sent] })));
+    const [items] = ok(await run1(agent.query({ _tag: "Items", source, paths: ["long.txt"] })));
+    assert.equal((items as ReadonlyArray<readonly [string, { manifest: unknown }]>)[0]![1].manifest, appended.manifest);
+    const again = version(`${text}${lines(30, "more")}`, { type: "file", digest: appended.meta.digest! }, next++);
+    await run1(agent.send({ _tag: "Append", events: [{ ...again, manifest: { prefix: prefix - 1, suffix: 0, middle: again.manifest.slice(prefix) } }] }));
+    assert.ok(await until(() => closed !== ""));
+    assert.match(closed, /rebuilds a different version/);
+    assert.is((await served.store.head(source))?.seq, next - 2);
+  });
+
   test("garbage, an oversize length, no hello in time, a stalled frame: that connection closes, the store is untouched", async () => {
     const before = (await served.store.head(source))?.seq;
     const huge = new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
