@@ -11,7 +11,8 @@
  *   holds (one `Held` query for a batch): a moved or copied file sends no bytes. Not asked while the
  *   store held nothing of the source when the agent connected (a first upload: all of it is new).
  *
- * Deltas are tried only where the old version's chunks can help: the file had one chunk, or the new
+ * Both need a query, so they are used for upload and resync, not for live changes (whose latency
+ * would grow by the round trip). Deltas are tried only where the old version's chunks can help: the file had one chunk, or the new
  * version keeps some of its chunks (a file rewritten from scratch shares nothing). The query carries a
  * few short hashes of each new chunk's pieces, and the store sends a base's signature only if it has
  * one of them: a rewritten chunk costs a few probe bytes, not a signature.
@@ -160,6 +161,8 @@ export const prepare = (
     const unknown = new Set<Digest.Digest>();
     for (const e of events) {
       if (!Event.isContentEvent(e) || e.chunks.length === 0) continue;
+      // Live changes go at once: a query's round trip would be added to every write's latency.
+      if (e.origin === "live") continue;
       const old = previous.get(e.seq);
       if (old !== undefined) {
         for (const [d, b] of basesOf(e, old)) {
