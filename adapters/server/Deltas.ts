@@ -52,40 +52,55 @@ export const expand = async (store: Store, source: string, events: ReadonlyArray
 /** A manifest sent as a difference from the version its event replaces. */
 const ManifestDelta = t.type({ prefix: t.number, suffix: t.number, middle: Manifest.Manifest });
 
-type Raw = { readonly path?: unknown; readonly manifest?: unknown; readonly base?: unknown; readonly meta?: unknown };
+type Raw = { readonly _tag?: unknown; readonly path?: unknown; readonly from?: unknown; readonly manifest?: unknown; readonly base?: unknown; readonly meta?: unknown };
 
 const isManifestDelta = (e: unknown): boolean => {
   const m = typeof e === "object" && e !== null ? (e as Raw).manifest : undefined;
   return typeof m === "object" && m !== null && !Array.isArray(m);
 };
 
-/** Rebuilds manifests sent as differences, from the catalogue or from an earlier event of the same batch. */
+type HeldItem = { readonly meta: { readonly digest: string | null }; readonly manifest: Manifest.Manifest };
+
+/** The catalogue's item at `path`, as the manifest rebuild needs it. */
+const heldItem = async (store: Store, source: string, path: string): Promise<HeldItem | null> => {
+  const [found] = (await store.items(source, [path])) as ReadonlyArray<readonly [string, HeldItem | null]>;
+  return found?.[1] ?? null;
+};
+
+/** The whole manifest of an event that sent it as a difference, or why it cannot be rebuilt. */
+const rebuildManifest = async (store: Store, source: string, raw: Raw, byDigest: ReadonlyMap<string, Manifest.Manifest>): Promise<E.Either<string, Manifest.Manifest>> => {
+  const delta = ManifestDelta.decode(raw.manifest);
+  const base = (raw.base as { digest?: unknown } | null | undefined)?.digest;
+  const digest = (raw.meta as { digest?: unknown } | undefined)?.digest;
+  if (E.isLeft(delta) || typeof base !== "string" || typeof digest !== "string" || typeof raw.path !== "string") return E.left("a manifest delta is not well formed");
+  const current = byDigest.has(base) ? null : await heldItem(store, source, raw.path);
+  const old = byDigest.get(base) ?? (current?.meta.digest === base ? current.manifest : undefined);
+  const { prefix, suffix, middle } = delta.right;
+  if (old === undefined) return E.left(`${raw.path}: the version a manifest delta names is not held`);
+  if (!(Number.isSafeInteger(prefix) && Number.isSafeInteger(suffix) && prefix >= 0 && suffix >= 0 && prefix + suffix <= old.length)) {
+    return E.left(`${raw.path}: a manifest delta keeps more than the old manifest has`);
+  }
+  const manifest = [...old.slice(0, prefix), ...middle, ...old.slice(old.length - suffix)];
+  return Manifest.contentDigest(manifest, store.hash) === digest ? E.right(manifest) : E.left(`${raw.path}: a manifest delta rebuilds a different version`);
+};
+
+/**
+ * Rebuilds manifests sent as differences, from the catalogue or from an earlier event of the same
+ * batch (a version written or moved earlier in it).
+ */
 const expandManifests = async (store: Store, source: string, events: ReadonlyArray<unknown>): Promise<E.Either<string, ReadonlyArray<unknown>>> => {
   if (!events.some(isManifestDelta)) return E.right(events);
   const byDigest = new Map<string, Manifest.Manifest>();
   const out: Array<unknown> = [];
   for (const e of events) {
     const raw = e as Raw;
-    if (isManifestDelta(e)) {
-      const delta = ManifestDelta.decode(raw.manifest);
-      const base = (raw.base as { digest?: unknown } | null | undefined)?.digest;
-      const digest = (raw.meta as { digest?: unknown } | undefined)?.digest;
-      if (E.isLeft(delta) || typeof base !== "string" || typeof digest !== "string" || typeof raw.path !== "string") return E.left("a manifest delta is not well formed");
-      const [[, current]] = (await store.items(source, [raw.path])) as [readonly [string, { meta: { digest: string | null }; manifest: Manifest.Manifest } | null]];
-      const old = byDigest.get(base) ?? (current?.meta.digest === base ? current.manifest : undefined);
-      const { prefix, suffix, middle } = delta.right;
-      if (old === undefined) return E.left(`${raw.path}: the version a manifest delta names is not held`);
-      if (!(Number.isSafeInteger(prefix) && Number.isSafeInteger(suffix) && prefix >= 0 && suffix >= 0 && prefix + suffix <= old.length)) return E.left(`${raw.path}: a manifest delta keeps more than the old manifest has`);
-      const manifest = [...old.slice(0, prefix), ...middle, ...old.slice(old.length - suffix)];
-      if (Manifest.contentDigest(manifest, store.hash) !== digest) return E.left(`${raw.path}: a manifest delta rebuilds a different version`);
-      out.push({ ...(e as object), manifest });
-      byDigest.set(digest, manifest);
-      continue;
-    }
-    const manifest = raw.manifest;
+    const manifest = isManifestDelta(e) ? await rebuildManifest(store, source, raw, byDigest) : E.right(raw.manifest);
+    if (E.isLeft(manifest)) return manifest;
     const digest = (raw.meta as { digest?: unknown } | undefined)?.digest;
-    if (Array.isArray(manifest) && typeof digest === "string") byDigest.set(digest, manifest as Manifest.Manifest);
-    out.push(e);
+    if (Array.isArray(manifest.right) && typeof digest === "string") byDigest.set(digest, manifest.right as Manifest.Manifest);
+    const moved = raw._tag === "ItemRenamed" && typeof raw.from === "string" ? await heldItem(store, source, raw.from) : null;
+    if (moved?.meta.digest != null) byDigest.set(moved.meta.digest, moved.manifest);
+    out.push(isManifestDelta(e) ? { ...(e as object), manifest: manifest.right } : e);
   }
   return E.right(out);
 };

@@ -218,8 +218,18 @@ export const run = (name: string, harness: Harness): void => {
     ok(await run1(agent.send({ _tag: "Append", events: [sent] })));
     const [items] = ok(await run1(agent.query({ _tag: "Items", source, paths: ["long.txt"] })));
     assert.equal((items as ReadonlyArray<readonly [string, { manifest: unknown }]>)[0]![1].manifest, appended.manifest);
-    const again = version(`${text}${lines(30, "more")}`, { type: "file", digest: appended.meta.digest! }, next++);
-    await run1(agent.send({ _tag: "Append", events: [{ ...again, manifest: { prefix: prefix - 1, suffix: 0, middle: again.manifest.slice(prefix) } }] }));
+    // A version moved earlier in the same append keeps its manifest under its new path.
+    const moved = Event.stamp({ source, seq: next++, at: 1 }, { _tag: "ItemRenamed", from: "long.txt" as ItemPath, path: "moved.txt" as ItemPath, meta: appended.meta, base: { type: "file", digest: appended.meta.digest! }, targetBase: null, origin: "resync" });
+    const grown = { ...version(`${text}${lines(20, "tail")}${lines(5, "end")}`, { type: "file", digest: appended.meta.digest! }, next++), path: "moved.txt" as ItemPath };
+    let kept = 0;
+    while (grown.manifest[kept]?.digest === appended.manifest[kept]?.digest) kept++;
+    ok(await run1(agent.send({ _tag: "Append", events: [moved, { ...grown, manifest: { prefix: kept, suffix: 0, middle: grown.manifest.slice(kept) } }] })));
+    const [after] = ok(await run1(agent.query({ _tag: "Items", source, paths: ["moved.txt", "long.txt"] })));
+    const found = after as ReadonlyArray<readonly [string, { manifest: unknown } | null]>;
+    assert.equal(found[0]![1]!.manifest, grown.manifest);
+    assert.is(found[1]![1], null);
+    const again = version(`${text}${lines(30, "more")}`, { type: "file", digest: grown.meta.digest! }, next++);
+    await run1(agent.send({ _tag: "Append", events: [{ ...again, path: "moved.txt" as ItemPath, manifest: { prefix: prefix - 1, suffix: 0, middle: again.manifest.slice(prefix) } }] }));
     assert.ok(await until(() => closed !== ""));
     assert.match(closed, /rebuilds a different version/);
     assert.is((await served.store.head(source))?.seq, next - 2);
