@@ -66,6 +66,23 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * digest: often the version the store still holds, whose manifest then need not be asked for.
    */
   const earlier = new Map<string, Manifest.Manifest>();
+  /** How many cached files have each content digest. */
+  const holders = new Map<string, number>();
+  const count = (digest: string | null, by: number): void => {
+    if (digest === null) return;
+    const n = (holders.get(digest) ?? 0) + by;
+    if (n > 0) holders.set(digest, n);
+    else holders.delete(digest);
+  };
+  const put = (path: string, entry: Cached): void => {
+    count(cache.get(path)?.meta.digest ?? null, -1);
+    cache.set(path, entry);
+    count(entry.meta.digest, 1);
+  };
+  const drop = (path: string): boolean => {
+    count(cache.get(path)?.meta.digest ?? null, -1);
+    return cache.delete(path);
+  };
   const forget = (hit: Cached | undefined): void => {
     if (hit?.meta.digest == null) return;
     earlier.delete(hit.meta.digest);
@@ -132,8 +149,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     // The cache keeps what was read only if the file did not change while it was read.
     const after = await lstat(full(path)).catch(() => undefined);
     if (hit !== undefined && hit.meta.digest !== meta.digest) forget(hit);
-    if (after !== undefined && statKey(after) === key) cache.set(path, { key, readAt: Date.now(), meta, manifest });
-    else cache.delete(path);
+    if (after !== undefined && statKey(after) === key) put(path, { key, readAt: Date.now(), meta, manifest });
+    else drop(path);
     changes++;
     return { path, meta, manifest, chunks: withBytes ? chunks : new Map() };
   };
@@ -159,7 +176,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") {
         forget(cache.get(path));
-        if (cache.delete(path)) changes++;
+        if (drop(path)) changes++;
         return undefined;
       }
       const u: Unreadable = { path, reason: code ?? String(e) };
@@ -210,14 +227,21 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     return hit?.meta.digest === digest ? hit.manifest : earlier.get(digest);
   };
 
+  /**
+   * True when content with this digest was seen under another path than `path` (cached there, or let
+   * go of): a file created with it was most likely moved or copied, and the store may hold its chunks.
+   */
+  const seenElsewhere = (path: string, digest: string | null): boolean =>
+    digest !== null && (earlier.has(digest) || (holders.get(digest) ?? 0) > (cache.get(path)?.meta.digest === digest ? 1 : 0));
+
   /** The stat cache, to persist between runs. */
   const cached = (): ReadonlyArray<readonly [string, Cached]> => [...cache];
   /** Restores a persisted stat cache (entries are still checked against stat data before use). */
   const remember = (entries: ReadonlyArray<readonly [string, Cached]>): void => {
-    for (const [path, entry] of entries) cache.set(path, entry);
+    for (const [path, entry] of entries) put(path, entry);
   };
 
-  return { root: base, list, read, peek, peekAll, pathOf, isUnchanged, manifestOf, cached, remember, changes: () => changes };
+  return { root: base, list, read, peek, peekAll, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

@@ -8,8 +8,9 @@
  * - A long manifest goes as the entries between a prefix and a suffix kept from the version it
  *   replaces (an append to a 1 GiB file sends its new tail, not 32,768 chunk references).
  * - A file new to the store (created or moved here) first asks which of its chunks the store already
- *   holds (one `Held` query for a batch): a moved or copied file sends no bytes. Not asked while the
- *   store held nothing of the source when the agent connected (a first upload: all of it is new).
+ *   holds (one `Held` query for a batch): a moved or copied file sends no bytes. Asked only for content
+ *   the agent has seen under another path (`seenElsewhere`: new content goes without the wait), and
+ *   not while the store held nothing of the source when the agent connected.
  *
  * Both need a query, so they are used for upload and resync, not for live changes (whose latency
  * would grow by the round trip). Deltas are tried only where the old version's chunks can help: the file had one chunk, or the new
@@ -19,7 +20,7 @@
  *
  * @example
  * const previous = new Map([[event.seq, storeManifestBefore]]);
- * await Effect.runPromise(Outbound.send(client, events, previous, hash));
+ * const outgoing = await Effect.runPromise(Outbound.prepare(client, events, previous, sha256, tree.seenElsewhere));
  *
  * @module
  */
@@ -154,6 +155,7 @@ export const prepare = (
   events: ReadonlyArray<Event.Event>,
   previous: ReadonlyMap<number, Manifest.Manifest>,
   hash: Digest.HashFunction,
+  seenElsewhere: (path: string, digest: string | null) => boolean,
 ): Effect.Effect<ReadonlyArray<Outgoing>, Client.ClientError> =>
   Effect.gen(function* () {
     const bases = new Map<string, ReadonlyArray<Digest.Digest>>();
@@ -170,7 +172,7 @@ export const prepare = (
           const chunk = e.chunks.find((c) => c.digest === d)!;
           for (const base of b) for (const p of Delta.probesOf(Delta.sign(chunk.bytes, hash))) probes.set(base, (probes.get(base) ?? new Set()).add(p));
         }
-      } else if (e._tag === "ItemCreated" && client.welcome.head !== null) for (const c of e.chunks) unknown.add(c.digest);
+      } else if (e._tag === "ItemCreated" && client.welcome.head !== null && seenElsewhere(e.path, e.meta.digest)) for (const c of e.chunks) unknown.add(c.digest);
     }
     if (bases.size === 0 && unknown.size === 0 && previous.size === 0) return events;
     const sigs = probes.size === 0 ? new Map<string, Delta.Signature>() : yield* signatures(client, probes);

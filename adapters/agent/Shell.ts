@@ -175,7 +175,7 @@ export const flush = async (shell: Shell): Promise<void> => {
   shell.previous = new Map();
   const client = shell.client;
   if (client === undefined || client.isClosed()) return;
-  const sent = Outbound.prepare(client, events, previous, sha256).pipe(
+  const sent = Outbound.prepare(client, events, previous, sha256, shell.tree.seenElsewhere).pipe(
     Effect.tap((outgoing) => Effect.sync(() => (shell.bytesSent += outgoing.reduce((n, e) => n + chunkBytes(sentChunksOf(e)), 0)))),
     Effect.flatMap((outgoing) => transmit(client, outgoing)),
   );
