@@ -146,7 +146,8 @@ const shrink = (c: Event.ChunkData, bases: ReadonlyArray<Digest.Digest> | undefi
 
 /**
  * The events as they should be sent: chunks the store holds left out, others as deltas where that
- * pays. `previous` gives, by sequence number, the store's manifest of the version an event replaces.
+ * pays, long manifests as differences. `previous` gives, by sequence number, the store's manifest of
+ * the version an event replaces; `seenElsewhere` says whether content was seen under another path.
  *
  * @category sending
  */
@@ -169,8 +170,8 @@ export const prepare = (
       if (old !== undefined) {
         for (const [d, b] of basesOf(e, old)) {
           bases.set(d, b);
-          const chunk = e.chunks.find((c) => c.digest === d)!;
-          for (const base of b) for (const p of Delta.probesOf(Delta.sign(chunk.bytes, hash))) probes.set(base, (probes.get(base) ?? new Set()).add(p));
+          const probed = Delta.probesOf(Delta.sign(e.chunks.find((c) => c.digest === d)!.bytes, hash));
+          for (const base of b) for (const p of probed) probes.set(base, (probes.get(base) ?? new Set()).add(p));
         }
       } else if (e._tag === "ItemCreated" && client.welcome.head !== null && seenElsewhere(e.path, e.meta.digest)) for (const c of e.chunks) unknown.add(c.digest);
     }
