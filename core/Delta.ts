@@ -116,23 +116,29 @@ const push = (ops: Array<number>, source: number, offset: number, length: number
  *
  * @category diffing
  */
-export const make = (target: Uint8Array, bases: ReadonlyArray<Base>, hash: Digest.HashFunction): Delta => {
+export const make = (target: Uint8Array, bases: ReadonlyArray<Base>, hash: Digest.HashFunction): Delta => makeFrom(target, sign(target, hash), bases);
+
+/**
+ * `make` for a target whose signature is already known (a sender that probed with it).
+ *
+ * @category diffing
+ */
+export const makeFrom = (target: Uint8Array, signature: Signature, bases: ReadonlyArray<Base>): Delta => {
   const found = index(bases);
   const ops: Array<number> = [];
   const literals: Array<Uint8Array> = [];
   let literalBytes = 0;
   let start = 0;
-  for (const end of Chunking.cutPoints(target, pieceParams)) {
-    const piece = target.subarray(start, end);
-    const at = found.get(keyOf(hash(piece).subarray(0, shortHashBytes), piece.length));
-    if (at !== undefined) push(ops, at[0], at[1], piece.length);
+  signature.sizes.forEach((size, i) => {
+    const at = found.get(keyOf(signature.hashes.subarray(i * shortHashBytes, (i + 1) * shortHashBytes), size));
+    if (at !== undefined) push(ops, at[0], at[1], size);
     else {
-      push(ops, -1, literalBytes, piece.length);
-      literals.push(piece);
-      literalBytes += piece.length;
+      push(ops, -1, literalBytes, size);
+      literals.push(target.subarray(start, start + size));
+      literalBytes += size;
     }
-    start = end;
-  }
+    start += size;
+  });
   const literal = new Uint8Array(literalBytes);
   let offset = 0;
   for (const l of literals) {

@@ -133,14 +133,14 @@ const manifestAgainst = (e: Event.ContentEvent, old: Manifest.Manifest | undefin
   return { prefix, suffix, middle: now.slice(prefix, now.length - suffix) };
 };
 
-/** A chunk as a delta when that is clearly cheaper, else as it is. */
-const shrink = (c: Event.ChunkData, bases: ReadonlyArray<Digest.Digest> | undefined, sigs: ReadonlyMap<string, Delta.Signature>, hash: Digest.HashFunction): SentChunk => {
+/** A chunk as a delta when that is clearly cheaper, else as it is; `own` is the chunk's signature. */
+const shrink = (c: Event.ChunkData, bases: ReadonlyArray<Digest.Digest> | undefined, own: Delta.Signature | undefined, sigs: ReadonlyMap<string, Delta.Signature>): SentChunk => {
   const usable = (bases ?? []).flatMap((digest) => {
     const signature = sigs.get(digest);
     return signature === undefined ? [] : [{ digest, signature }];
   });
-  if (usable.length === 0) return c;
-  const delta = Delta.make(c.bytes, usable, hash);
+  if (usable.length === 0 || own === undefined) return c;
+  const delta = Delta.makeFrom(c.bytes, own, usable);
   return Delta.cost(delta) <= c.bytes.length * worthIt ? { digest: c.digest, delta } : c;
 };
 
@@ -160,6 +160,7 @@ export const prepare = (
 ): Effect.Effect<ReadonlyArray<Outgoing>, Client.ClientError> =>
   Effect.gen(function* () {
     const bases = new Map<string, ReadonlyArray<Digest.Digest>>();
+    const own = new Map<string, Delta.Signature>();
     const probes = new Map<Digest.Digest, Set<string>>();
     const unknown = new Set<Digest.Digest>();
     for (const e of events) {
@@ -170,8 +171,9 @@ export const prepare = (
       if (old !== undefined) {
         for (const [d, b] of basesOf(e, old)) {
           bases.set(d, b);
-          const probed = Delta.probesOf(Delta.sign(e.chunks.find((c) => c.digest === d)!.bytes, hash));
-          for (const base of b) for (const p of probed) probes.set(base, (probes.get(base) ?? new Set()).add(p));
+          const signature = Delta.sign(e.chunks.find((c) => c.digest === d)!.bytes, hash);
+          own.set(d, signature);
+          for (const base of b) for (const p of Delta.probesOf(signature)) probes.set(base, (probes.get(base) ?? new Set()).add(p));
         }
       } else if (e._tag === "ItemCreated" && client.welcome.head !== null && seenElsewhere(e.path, e.meta.digest)) for (const c of e.chunks) unknown.add(c.digest);
     }
@@ -180,7 +182,7 @@ export const prepare = (
     const holds = unknown.size === 0 ? new Set<string>() : yield* held(client, [...unknown]);
     return events.map((e): Outgoing => {
       if (!Event.isContentEvent(e)) return e;
-      const chunks = e.chunks.filter((c) => !holds.has(c.digest)).map((c) => shrink(c, bases.get(c.digest), sigs, hash));
+      const chunks = e.chunks.filter((c) => !holds.has(c.digest)).map((c) => shrink(c, bases.get(c.digest), own.get(c.digest), sigs));
       return { ...e, chunks, manifest: manifestAgainst(e, previous.get(e.seq), hash) };
     });
   });
