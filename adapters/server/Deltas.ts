@@ -94,13 +94,14 @@ const expandManifests = async (store: Store, source: string, events: ReadonlyArr
   const out: Array<unknown> = [];
   for (const e of events) {
     const raw = e as Raw;
-    const manifest = isManifestDelta(e) ? await rebuildManifest(store, source, raw, byDigest) : E.right(raw.manifest);
+    const sentAsDelta = isManifestDelta(e);
+    const manifest = sentAsDelta ? await rebuildManifest(store, source, raw, byDigest) : E.right(raw.manifest);
     if (E.isLeft(manifest)) return manifest;
     const digest = (raw.meta as { digest?: unknown } | undefined)?.digest;
     if (Array.isArray(manifest.right) && typeof digest === "string") byDigest.set(digest, manifest.right as Manifest.Manifest);
     const moved = raw._tag === "ItemRenamed" && typeof raw.from === "string" ? await heldItem(store, source, raw.from) : null;
     if (moved?.meta.digest != null) byDigest.set(moved.meta.digest, moved.manifest);
-    out.push(isManifestDelta(e) ? { ...(e as object), manifest: manifest.right } : e);
+    out.push(sentAsDelta ? { ...(e as object), manifest: manifest.right } : e);
   }
   return E.right(out);
 };
