@@ -36,6 +36,8 @@ import * as LocalTree from "./LocalTree.ts";
 const smallRange = 32;
 /** How many sub-ranges one fingerprint query asks for. */
 const fanout = 16;
+/** Most sub-ranges one fingerprint query asks for when changes are dense. */
+const maxParts = 256;
 /** How many local items are checked at once for the prefix fingerprints. */
 const readBatch = 256;
 /** Most items one `Items` query asks for. */
@@ -65,6 +67,7 @@ const replay = async (shell: Shell, head: number, mark: Protocol.HeadMark | null
   if (head >= first && !sameMark(pending.find((e) => e.seq === head), mark)) return false;
   if (expected !== undefined && expected !== last) return false;
   const missing = pending.filter((e) => e.seq > head);
+  await shell.spool.write();
   await call(transmit(connected(shell), missing));
   if (missing.length > 0) shell.log(`replayed ${missing.length} spooled events`);
   return true;
@@ -172,9 +175,16 @@ const listed = (shell: Shell, path: string): boolean => shell.listing[firstAtOrA
 
 const endIndex = (shell: Shell, lt: string | null): number => (lt === null ? shell.listing.length : firstAtOrAfter(shell.listing, lt));
 
-/** Asks the store for the fingerprints of `fanout` sub-ranges of [from, lt), split by the local items i…j-1. */
-const descend = async (shell: Shell, from: string, lt: string | null, i: number, j: number): Promise<void> => {
-  const step = Math.ceil((j - i) / fanout);
+/**
+ * How many sub-ranges to ask for when splitting a range of `n` local items: 16, or — when most of
+ * its siblings differed too (changes are dense) — straight down to ranges small enough to read as
+ * metadata, which saves the levels in between their round trips and their fingerprints.
+ */
+const partsFor = (n: number, dense: boolean): number => (dense ? Math.min(maxParts, Math.max(fanout, Math.ceil(n / smallRange))) : fanout);
+
+/** Asks the store for the fingerprints of sub-ranges of [from, lt), split by the local items i…j-1. */
+const descend = async (shell: Shell, from: string, lt: string | null, i: number, j: number, dense: boolean): Promise<void> => {
+  const step = Math.ceil((j - i) / partsFor(j - i, dense));
   const bounds = [from];
   for (let k = i + step; k < j; k += step) bounds.push(shell.listing[k]!);
   // The local prefix sums are computed while the store computes its fingerprints.
@@ -182,12 +192,16 @@ const descend = async (shell: Shell, from: string, lt: string | null, i: number,
   const remote = await call(Client.decodeResult(t.array(Fingerprint.Fingerprint), reply));
   if (remote.length !== bounds.length) throw new ClientFailure({ _tag: "QueryFailed", reason: "the store sent the wrong number of fingerprints" });
   const sums = await prefixes(shell);
-  bounds.forEach((b, k) => {
+  const ranges = bounds.map((b, k) => {
     const end = bounds[k + 1] ?? lt;
-    shell.fingerprints.set(b, { lt: end, remote: remote[k]! });
     const [from, to] = [firstAtOrAfter(shell.listing, b), endIndex(shell, end)];
-    if (to - from <= smallRange && !Fingerprint.equals(remote[k]!, Fingerprint.subtract(sums[to]!, sums[from]!))) prefetch(shell, b, end);
+    return { b, end, from, to, differs: !Fingerprint.equals(remote[k]!, Fingerprint.subtract(sums[to]!, sums[from]!)) };
   });
+  const differing = ranges.filter((r) => r.differs).length;
+  for (const [k, r] of ranges.entries()) {
+    shell.fingerprints.set(r.b, { lt: r.end, remote: remote[k]!, dense: 2 * differing > ranges.length });
+    if (r.differs && r.to - r.from <= smallRange && remote[k]!.count > 0) prefetch(shell, r.b, r.end);
+  }
 };
 
 /** True when the agent must have the store's manifest of an item to send its difference: a file whose content may differ. */
@@ -254,7 +268,6 @@ const readMetadata = async (shell: Shell, from: string, lt: string | null): Prom
  * one equals it; otherwise a large range is split 16 ways (one query), a small one read as metadata.
  */
 const rangeStep = async (shell: Shell, from: string): Promise<void> => {
-  await flush(shell);
   const known = shell.fingerprints.get(from);
   shell.fingerprints.delete(from);
   const lt = known?.lt ?? null;
@@ -264,7 +277,14 @@ const rangeStep = async (shell: Shell, from: string): Promise<void> => {
     shell.itemsDone += j - i;
     return;
   }
-  if (j - i > smallRange) return descend(shell, from, lt, i, j);
+  // The store holds nothing in the range (its count is exact): every local item in it is new.
+  if (known !== undefined && known.remote.count === 0) {
+    await decide(shell, { _tag: "ReceiveStoreMetadata", at: Date.now(), range: { gte: from, lt }, entries: [] });
+    return;
+  }
+  // What is asked now must reflect every event decided before.
+  await flush(shell);
+  if (j - i > smallRange) return descend(shell, from, lt, i, j, known?.dense ?? false);
   await readMetadata(shell, from, lt);
 };
 

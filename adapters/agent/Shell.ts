@@ -41,8 +41,11 @@ export interface Shell {
   listing: ReadonlyArray<ItemPath>;
   /** Prefix fingerprints of `listing` (entry i covers items 0…i-1), computed once per comparison. */
   prefix: ReadonlyArray<Fingerprint.Fingerprint> | undefined;
-  /** Store fingerprints of ranges not yet compared, by the range's first key (the 16-way descent). */
-  fingerprints: Map<string, { readonly lt: string | null; readonly remote: Fingerprint.Fingerprint }>;
+  /**
+   * Store fingerprints of ranges not yet compared, by the range's first key (the descent), and
+   * whether most of the range's siblings differed (changes are dense there).
+   */
+  fingerprints: Map<string, { readonly lt: string | null; readonly remote: Fingerprint.Fingerprint; readonly dense: boolean }>;
   /** Small ranges' store metadata fetched ahead of their turn, by the range's first key. */
   prefetched: Map<string, Promise<Leaf>>;
   /** Events decided and spooled but not yet sent: sent together, before any query and before the agent rests. */
@@ -146,9 +149,12 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
     return elided;
   });
   for (const e of events) if (e._tag === "AgentStateChanged") shell.log(`state ${e.from} → ${e.to} (${e.reason})`);
-  if (events.some(reachesOtherRanges)) shell.prefetched.clear();
+  if (events.some(reachesOtherRanges)) {
+    shell.prefetched.clear();
+    shell.fingerprints.clear();
+  }
   if (events.length === 0) return events;
-  await shell.spool.add(events);
+  shell.spool.add(events);
   shell.outbox.push(...events);
   shell.outboxBytes += events.reduce((n, e) => n + chunkBytes(Event.chunksOf(e)), 0);
   if (shell.outbox.length >= outboxEvents || shell.outboxBytes >= messageChunkBytes) await flush(shell);
@@ -173,6 +179,7 @@ export const flush = async (shell: Shell): Promise<void> => {
   shell.outbox = [];
   shell.outboxBytes = 0;
   shell.previous = new Map();
+  await shell.spool.write();
   const client = shell.client;
   if (client === undefined || client.isClosed()) return;
   const sent = Outbound.prepare(client, events, previous, sha256, shell.tree.seenElsewhere).pipe(
