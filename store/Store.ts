@@ -31,7 +31,7 @@ import { join } from "node:path";
 import * as Append from "./Append.ts";
 import * as Chunks from "./Chunks.ts";
 import * as Retention from "./Retention.ts";
-import { type BatchOperation, type Database, entries, parseJson } from "./Database.ts";
+import { type BatchOperation, batches, type Database, entries, parseJson } from "./Database.ts";
 import * as Keys from "./Keys.ts";
 import type { StoreError } from "./StoreError.ts";
 
@@ -158,9 +158,13 @@ export const make = (db: Database, options: Options) => {
   /** Up to `limit` entries of a range, for resync. */
   const metadata = async (source: string, range: Fingerprint.KeyRange, limit = 1000, manifests = true): Promise<MetadataPage> => {
     const out: Array<readonly [ItemPath, KnownItem]> = [];
-    for await (const [path, entry] of catalogue(source, range)) {
-      if (out.length === limit) return { entries: out, next: path };
-      out.push([path, manifests ? Catalogue.knownItem(entry) : { meta: entry.meta, manifest: [] }]);
+    for await (const batch of batches(db, catalogueBounds(source, range), limit + 1)) {
+      for (const [k, v] of batch) {
+        const path = Keys.pathOfCatalogueKey(source, k) as ItemPath;
+        if (out.length === limit) return { entries: out, next: path };
+        const entry = parseJson<Catalogue.Entry>(v);
+        out.push([path, manifests ? Catalogue.knownItem(entry) : { meta: entry.meta, manifest: [] }]);
+      }
     }
     return { entries: out, next: null };
   };
@@ -173,9 +177,11 @@ export const make = (db: Database, options: Options) => {
     const out = bounds.map(() => Fingerprint.empty);
     if (bounds.length === 0) return out;
     let at = 0;
-    for await (const [path, h] of itemFingerprints(source, { gte: bounds[0]!, lt: last })) {
-      while (at + 1 < bounds.length && compare(path, bounds[at + 1]!) >= 0) at++;
-      out[at] = Fingerprint.combine(out[at]!, Fingerprint.fromItemHash(h));
+    for await (const batch of itemFingerprints(source, { gte: bounds[0]!, lt: last })) {
+      for (const [path, h] of batch) {
+        while (at + 1 < bounds.length && compare(path, bounds[at + 1]!) >= 0) at++;
+        out[at] = Fingerprint.combine(out[at]!, Fingerprint.fromItemHash(h));
+      }
     }
     return out;
   };
@@ -202,12 +208,12 @@ export const make = (db: Database, options: Options) => {
     });
   };
 
-  /** The item fingerprints of a range of the catalogue, in key order. */
-  async function* itemFingerprints(source: string, range: Fingerprint.KeyRange): AsyncGenerator<readonly [string, Uint8Array]> {
+  /** The item fingerprints of a range of the catalogue, in key order, a batch at a time. */
+  async function* itemFingerprints(source: string, range: Fingerprint.KeyRange): AsyncGenerator<ReadonlyArray<readonly [string, Uint8Array]>> {
     await ensureIndexed(source);
     const all = Keys.itemFingerprintRange(source);
     const bounds = { gte: Keys.itemFingerprint(source, range.gte), lt: range.lt === null ? all.lt : Keys.itemFingerprint(source, range.lt) };
-    for await (const [k, v] of entries(db, bounds)) yield [Keys.pathOfItemFingerprintKey(source, k), v];
+    for await (const batch of batches(db, bounds)) yield batch.map(([k, v]) => [Keys.pathOfItemFingerprintKey(source, k), v] as const);
   }
 
   /** What the catalogue holds for each of `paths` (`null` = absent). */
@@ -219,7 +225,7 @@ export const make = (db: Database, options: Options) => {
   /** The fingerprint of a range of the catalogue. */
   const fingerprint = async (source: string, range: Fingerprint.KeyRange): Promise<Fingerprint.Fingerprint> => {
     let fp = Fingerprint.empty;
-    for await (const [, h] of itemFingerprints(source, range)) fp = Fingerprint.combine(fp, Fingerprint.fromItemHash(h));
+    for await (const batch of itemFingerprints(source, range)) for (const [, h] of batch) fp = Fingerprint.combine(fp, Fingerprint.fromItemHash(h));
     return fp;
   };
 
