@@ -106,7 +106,7 @@ export const start = async (options: Options): Promise<Running> => {
     client: undefined,
     needsCompare: true,
     listing: [],
-    prefix: undefined,
+    prints: [],
     outbox: [],
     outboxBytes: 0,
     previous: new Map(),
@@ -126,6 +126,7 @@ export const start = async (options: Options): Promise<Running> => {
     await spool.writeCache(shell.tree.cached()).then(() => (savedAt = changes), (e) => log(`cannot save the stat cache: ${(e as Error).message}`));
   };
   const cacheSaver = setInterval(() => void saveCache(), 60_000);
+  let cacheSoon: ReturnType<typeof setTimeout> | undefined;
   const abort = new AbortController();
   let stopping = false;
   let everConnected = false;
@@ -281,8 +282,12 @@ export const start = async (options: Options): Promise<Running> => {
     const step = Step.next(shell.state);
     if (step._tag === "Nothing") return rest(1000);
     await Resync.step(shell, step);
-    // The stat cache is worth keeping as soon as an upload or resync has read the tree.
-    if (step._tag === "Finish") await saveCache();
+    // The stat cache is worth keeping as soon as an upload or resync has read the tree: saved a
+    // moment later, so the acknowledgements of its last events do not wait behind it.
+    if (step._tag === "Finish") {
+      clearTimeout(cacheSoon);
+      cacheSoon = setTimeout(() => void saveCache(), 1000);
+    }
   };
 
   const loop = (async () => {
@@ -328,6 +333,7 @@ export const start = async (options: Options): Promise<Running> => {
     await flush(shell);
     clearInterval(heartbeat);
     clearInterval(cacheSaver);
+    clearTimeout(cacheSoon);
     watch.stop();
     await saveCache();
     for (const c of checkpoints.splice(0)) c.error(new Error("the agent is stopping"));

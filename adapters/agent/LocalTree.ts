@@ -17,6 +17,7 @@ import { lstat, readdir, readFile } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import * as Chunking from "../../core/Chunking.ts";
 import * as Digest from "../../core/Digest.ts";
+import * as Fingerprint from "../../core/Fingerprint.ts";
 import type { ItemMeta, LocalItem } from "../../core/ItemMeta.ts";
 import * as ItemPath from "../../core/ItemPath.ts";
 import * as Manifest from "../../core/Manifest.ts";
@@ -41,6 +42,8 @@ export interface Cached {
   readonly readAt: number;
   readonly meta: ItemMeta;
   readonly manifest: Manifest.Manifest;
+  /** The item's fingerprint (its path and `meta`), once computed. */
+  print?: Fingerprint.Fingerprint;
 }
 
 /** Why an item could not be read (other than being gone). */
@@ -245,6 +248,20 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const seenElsewhere = (path: string, digest: string | null): boolean =>
     digest !== null && (earlier.has(digest) || (holders.get(digest) ?? 0) > (cache.get(path)?.meta.digest === digest ? 1 : 0));
 
+  /**
+   * An item's fingerprint; for a cached file (`meta` as the cache gave it) it is kept with the entry,
+   * and persisted with the cache, so an unchanged file is hashed once, not at every comparison.
+   */
+  const printOf = (path: ItemPath.ItemPath, meta: ItemMeta): Fingerprint.Fingerprint => {
+    const hit = cache.get(path);
+    if (hit === undefined || hit.meta !== meta) return Fingerprint.ofItem(sha256, path, meta);
+    if (hit.print === undefined) {
+      hit.print = Fingerprint.ofItem(sha256, path, meta);
+      changes++;
+    }
+    return hit.print;
+  };
+
   /** The stat cache, to persist between runs. */
   const cached = (): ReadonlyArray<readonly [string, Cached]> => [...cache];
   /** Restores a persisted stat cache (entries are still checked against stat data before use). */
@@ -252,7 +269,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     for (const [path, entry] of entries) put(path, entry);
   };
 
-  return { root: base, list, read, peek, peekAll, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
+  return { root: base, list, read, peek, peekAll, printOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

@@ -4,11 +4,13 @@
  * each step the processor asks for (range fingerprints in a 16-way descent, metadata pages, item
  * metadata, processing one item), and how to decide one live change.
  *
- * The range search: a range whose store fingerprint is known is matched when the local one (prefix
- * sums over the sorted listing) equals it; otherwise a range of more than 32 local items is split 16
- * ways, whose fingerprints the store sends in one reply, and a smaller one is read as metadata without
- * manifests (fetched only for items whose content may differ). Traffic grows with the number of
- * differences times the depth of the descent (log16 of the tree's size), not with the tree.
+ * The range search: a range whose store fingerprint is known is matched when the item counts agree
+ * and the local fingerprint (a sum of item fingerprints, kept with the stat cache) equals it; a range
+ * the store holds nothing in is all new. Otherwise a range of more than 32 local items is split 16
+ * ways (straight down to ranges of about 32 when most of its siblings differed too), whose
+ * fingerprints the store sends in one reply, and a smaller one is read as metadata without manifests
+ * (fetched only for items whose content may differ). Traffic grows with the number of differences
+ * times the depth of the descent (log16 of the tree's size), not with the tree.
  *
  * @example
  * await Resync.welcome(shell, client.welcome);
@@ -92,7 +94,7 @@ export const welcome = async (shell: Shell, w: Client.Client["welcome"]): Promis
   if (shell.state._tag === "idle") {
     const last = shell.spool.pending().at(-1)?.seq ?? head;
     shell.listing = await shell.tree.list();
-    shell.prefix = undefined;
+    shell.prints = [];
     shell.fingerprints = new Map();
     shell.prefetched.clear();
     startProgress(shell);
@@ -111,7 +113,7 @@ const startProgress = (shell: Shell): void => {
 /** Starts a resync: a full comparison flags every local item, a trusted one only what is flagged. */
 export const begin = async (shell: Shell, reason: Event.ResyncReason, trust: Event.ResyncTrust): Promise<void> => {
   shell.listing = trust === "compare" ? await shell.tree.list() : [];
-  shell.prefix = undefined;
+  shell.prints = [];
   shell.fingerprints = new Map();
   shell.prefetched.clear();
   await decide(shell, { _tag: "BeginResync", at: Date.now(), reason, trust, paths: shell.listing, hostIntact: true });
@@ -143,32 +145,51 @@ const firstAtOrAfter = (listing: ReadonlyArray<string>, key: string): number => 
   return lo;
 };
 
-/** Prefix fingerprints of the listing: each item read once (by stat data when cached), then any range is a subtraction. */
-const prefixes = async (shell: Shell): Promise<ReadonlyArray<Fingerprint.Fingerprint>> => {
-  if (shell.prefix !== undefined) return shell.prefix;
-  const out: Array<Fingerprint.Fingerprint> = [Fingerprint.empty];
-  // Cached files are checked a batch at a time (one lstat each); the rest are read one by one (a file
-  // not cached is read whole, and many at once could fill memory).
-  for (let k = 0; k < shell.listing.length; k += readBatch) {
-    const batch = shell.listing.slice(k, k + readBatch);
+/**
+ * Fills in the fingerprints of listing items i…j-1 not yet known (`Shell.prints`): cached files a
+ * batch at a time (one lstat each); the rest, when `readAll`, read one by one (a file not cached is
+ * read whole, and many at once could fill memory). True when every item there is known.
+ */
+const learnPrints = async (shell: Shell, i: number, j: number, readAll: boolean): Promise<boolean> => {
+  const prints = shell.prints;
+  let complete = true;
+  for (let k = i; k < j; k += readBatch) {
     // Checked without waiting on I/O, so the loop yields now and then (heartbeats, watch events).
-    if (k % (16 * readBatch) === 0 && k > 0) await new Promise((r) => setTimeout(r, 0));
-    const cached = shell.tree.peekAll(batch);
-    const items: Array<LocalItem | undefined> = [];
-    for (const [n, p] of batch.entries()) items.push(cached[n] ?? (await shell.tree.read(p, false).catch(() => undefined)));
-    items.forEach((item, n) => {
-      out.push(item === undefined ? out[out.length - 1]! : Fingerprint.combine(out[out.length - 1]!, Fingerprint.ofItem(sha256, batch[n]!, item.meta)));
-    });
+    if ((k - i) % (16 * readBatch) === 0 && k > i) await new Promise((r) => setTimeout(r, 0));
+    const unknown: Array<number> = [];
+    for (let n = k; n < Math.min(j, k + readBatch); n++) if (prints[n] === undefined) unknown.push(n);
+    if (unknown.length === 0) continue;
+    const cached = shell.tree.peekAll(unknown.map((n) => shell.listing[n]!));
+    for (const [x, n] of unknown.entries()) {
+      const path = shell.listing[n]!;
+      const item = cached[x] ?? (readAll ? await shell.tree.read(path, false).catch(() => null) : undefined);
+      if (item === undefined) complete = false;
+      else prints[n] = item === null ? null : shell.tree.printOf(path, item.meta);
+    }
   }
-  shell.prefix = out;
-  return out;
+  return complete;
 };
 
-/** The local fingerprint of listing items i…j-1. */
+/**
+ * The local fingerprint of listing items i…j-1 (an item gone or unreadable counts as absent),
+ * reading files the stat cache does not answer for.
+ */
 const localFingerprint = async (shell: Shell, i: number, j: number): Promise<Fingerprint.Fingerprint> => {
-  const sums = await prefixes(shell);
-  return Fingerprint.subtract(sums[j]!, sums[i]!);
+  await learnPrints(shell, i, j, true);
+  let fp = Fingerprint.empty;
+  for (let n = i; n < j; n++) {
+    const print = shell.prints[n];
+    if (print != null) fp = Fingerprint.combine(fp, print);
+  }
+  return fp;
 };
+
+/**
+ * True when the store's fingerprint of listing items i…j-1 equals the local one. Counts first: a
+ * range whose item counts differ needs none of its files read.
+ */
+const matches = async (shell: Shell, remote: Fingerprint.Fingerprint, i: number, j: number): Promise<boolean> =>
+  remote.count === j - i && Fingerprint.equals(remote, await localFingerprint(shell, i, j));
 
 /** True when the comparison's listing of the host has the path. */
 const listed = (shell: Shell, path: string): boolean => shell.listing[firstAtOrAfter(shell.listing, path)] === path;
@@ -187,16 +208,16 @@ const descend = async (shell: Shell, from: string, lt: string | null, i: number,
   const step = Math.ceil((j - i) / partsFor(j - i, dense));
   const bounds = [from];
   for (let k = i + step; k < j; k += step) bounds.push(shell.listing[k]!);
-  // The local prefix sums are computed while the store computes its fingerprints.
-  const [[reply]] = await Promise.all([call(connected(shell).query({ _tag: "Fingerprints", source: shell.options.source, bounds, last: lt })), prefixes(shell)]);
+  // What the stat cache answers is checked while the store computes its fingerprints.
+  const [[reply]] = await Promise.all([call(connected(shell).query({ _tag: "Fingerprints", source: shell.options.source, bounds, last: lt })), learnPrints(shell, i, j, false)]);
   const remote = await call(Client.decodeResult(t.array(Fingerprint.Fingerprint), reply));
   if (remote.length !== bounds.length) throw new ClientFailure({ _tag: "QueryFailed", reason: "the store sent the wrong number of fingerprints" });
-  const sums = await prefixes(shell);
-  const ranges = bounds.map((b, k) => {
+  const ranges: Array<{ readonly b: string; readonly end: string | null; readonly from: number; readonly to: number; readonly differs: boolean }> = [];
+  for (const [k, b] of bounds.entries()) {
     const end = bounds[k + 1] ?? lt;
     const [from, to] = [firstAtOrAfter(shell.listing, b), endIndex(shell, end)];
-    return { b, end, from, to, differs: !Fingerprint.equals(remote[k]!, Fingerprint.subtract(sums[to]!, sums[from]!)) };
-  });
+    ranges.push({ b, end, from, to, differs: !(await matches(shell, remote[k]!, from, to)) });
+  }
   const differing = ranges.filter((r) => r.differs).length;
   for (const [k, r] of ranges.entries()) {
     shell.fingerprints.set(r.b, { lt: r.end, remote: remote[k]!, dense: 2 * differing > ranges.length });
@@ -272,7 +293,7 @@ const rangeStep = async (shell: Shell, from: string): Promise<void> => {
   shell.fingerprints.delete(from);
   const lt = known?.lt ?? null;
   const [i, j] = [firstAtOrAfter(shell.listing, from), endIndex(shell, lt)];
-  if (known !== undefined && Fingerprint.equals(known.remote, await localFingerprint(shell, i, j))) {
+  if (known !== undefined && (await matches(shell, known.remote, i, j))) {
     await decide(shell, { _tag: "MatchRange", at: Date.now(), range: { gte: from, lt } });
     shell.itemsDone += j - i;
     return;

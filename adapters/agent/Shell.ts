@@ -39,8 +39,11 @@ export interface Shell {
   client: Client.Client | undefined;
   needsCompare: boolean;
   listing: ReadonlyArray<ItemPath>;
-  /** Prefix fingerprints of `listing` (entry i covers items 0…i-1), computed once per comparison. */
-  prefix: ReadonlyArray<Fingerprint.Fingerprint> | undefined;
+  /**
+   * Fingerprints of `listing`'s items by index, learnt as the comparison needs them (`null`: gone
+   * or unreadable; missing: not learnt yet).
+   */
+  prints: Array<Fingerprint.Fingerprint | null | undefined>;
   /**
    * Store fingerprints of ranges not yet compared, by the range's first key (the descent), and
    * whether most of the range's siblings differed (changes are dense there).
