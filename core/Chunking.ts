@@ -86,16 +86,27 @@ const nextCut = (
  * @category chunking
  */
 export const cutPoints = (bytes: Uint8Array, params: ChunkingParams): ReadonlyArray<number> => {
-  const bits = Math.round(Math.log2(params.avg));
-  const maskS = topMask(bits + 1);
-  const maskL = topMask(Math.max(1, bits - 1));
   const cuts: Array<number> = [];
   let start = 0;
   while (start < bytes.length) {
-    start = nextCut(bytes, start, bytes.length, params, maskS, maskL);
+    start = chunkEnd(bytes, start, params);
     cuts.push(start);
   }
   return cuts;
+};
+
+/**
+ * Where the chunk that starts at `start` (a cut point, or 0) ends. A cut depends only on the bytes
+ * from the chunk's start to it, so a chunk whose bytes are known to be unchanged since an earlier
+ * chunking ends where it ended then (unless it was the last, cut by the end of the data).
+ *
+ * @example
+ * chunkEnd(bytes, 0, defaultParams) === cutPoints(bytes, defaultParams)[0]
+ * @category chunking
+ */
+export const chunkEnd = (bytes: Uint8Array, start: number, params: ChunkingParams): number => {
+  const bits = Math.round(Math.log2(params.avg));
+  return nextCut(bytes, start, bytes.length, params, topMask(bits + 1), topMask(Math.max(1, bits - 1)));
 };
 
 /**

@@ -52,6 +52,56 @@ export const build = (bytes: Uint8Array, params: Chunking.ChunkingParams, hash: 
   return { manifest, chunks };
 };
 
+/**
+ * `build`, faster when `previous` is the manifest `build` made (with the same params) of an earlier
+ * version of the same file: wherever a chunk of the earlier version lies in the new bytes — at its
+ * old offset (before a change) or moved by the change in size (after an insertion or deletion) —
+ * and its digest matches, it is taken as it is, with no cut search (a cut depends only on the bytes
+ * since the chunk's start); elsewhere the bytes are chunked as usual. The result equals `build`'s.
+ * Hashing is needed anyway, so an append or a small insertion costs little more than a hash of the file.
+ *
+ * @example
+ * rebuild(edited, build(original, params, sha256).manifest, params, sha256)  // = build(edited, params, sha256)
+ * @category constructors
+ */
+export const rebuild = (bytes: Uint8Array, previous: Manifest, params: Chunking.ChunkingParams, hash: Digest.HashFunction): Chunked => {
+  const starts = new Map<number, number>();
+  let offset = 0;
+  for (const [k, c] of previous.entries()) {
+    starts.set(offset, k);
+    offset += c.size;
+  }
+  const shift = bytes.length - offset;
+  const manifest: Array<ChunkRef> = [];
+  const chunks = new Map<Digest.Digest, Uint8Array>();
+  const emit = (piece: Uint8Array, known?: Digest.Digest): void => {
+    const digest = known ?? Digest.of(hash, piece);
+    manifest.push({ digest, size: piece.length });
+    if (!chunks.has(digest)) chunks.set(digest, piece);
+  };
+  let at = 0;
+  while (at < bytes.length) {
+    const kept = keptChunk(bytes, at, previous, starts.get(at) ?? starts.get(at - shift), params, hash);
+    const end = kept === undefined ? Chunking.chunkEnd(bytes, at, params) : at + previous[kept]!.size;
+    emit(bytes.subarray(at, end), kept === undefined ? undefined : previous[kept]!.digest);
+    at = end;
+  }
+  return { manifest, chunks };
+};
+
+/**
+ * Whether the earlier chunk `k` lies unchanged at `at`: a full chunk (not the earlier last one,
+ * which the end of the data cut, unless it ends the new data too) whose bytes hash to its digest.
+ */
+const keptChunk = (bytes: Uint8Array, at: number, previous: Manifest, k: number | undefined, params: Chunking.ChunkingParams, hash: Digest.HashFunction): number | undefined => {
+  if (k === undefined) return undefined;
+  const { size, digest } = previous[k]!;
+  const end = at + size;
+  const last = k === previous.length - 1;
+  if (end > bytes.length || (last && end !== bytes.length) || (!last && (size <= params.min || size > params.max))) return undefined;
+  return Digest.of(hash, bytes.subarray(at, end)) === digest ? k : undefined;
+};
+
 /** Total size of the version described. @category folding */
 export const size = (manifest: Manifest): number => manifest.reduce((n, c) => n + c.size, 0);
 

@@ -164,7 +164,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const small = st.size <= syncReadBytes;
     const read = small ? readFileSync(full(path)) : await readFile(full(path));
     const bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength); // a view, not a copy
-    const { manifest, chunks } = Manifest.build(bytes, Chunking.defaultParams, sha256);
+    // The version read before guides the chunking: its unchanged chunks need only their hash checked.
+    const { manifest, chunks } = hit === undefined ? Manifest.build(bytes, Chunking.defaultParams, sha256) : Manifest.rebuild(bytes, hit.manifest, Chunking.defaultParams, sha256);
     const meta = metaOf(st, "file", Manifest.contentDigest(manifest, sha256), bytes.length, null);
     // The cache keeps what was read only if the file did not change while it was read.
     const after = small ? statOrUndefined(full(path)) : await lstat(full(path)).catch(() => undefined);

@@ -20,6 +20,29 @@ test("manifest diff then apply reproduces the target", () =>
     return manifestLaws.diffThenApplyReproduces(old, target, params) && manifestLaws.diffThenApplyReproduces(target, old, params);
   })));
 
+/** An edit of some bytes: an insertion, a deletion, an overwrite, an append or a truncation. */
+const edit = fc.tuple(fc.constantFrom("insert", "delete", "overwrite", "append", "truncate"), fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 700 }));
+const applyEdit = (b: Uint8Array, [kind, n, piece]: readonly [string, number, Uint8Array]): Uint8Array => {
+  const at = n % (b.length + 1);
+  switch (kind) {
+    case "insert":
+      return new Uint8Array([...b.subarray(0, at), ...piece, ...b.subarray(at)]);
+    case "delete":
+      return new Uint8Array([...b.subarray(0, at), ...b.subarray(at + piece.length)]);
+    case "overwrite":
+      return new Uint8Array([...b.subarray(0, at), ...piece, ...b.subarray(at + piece.length)]);
+    case "append":
+      return new Uint8Array([...b, ...piece]);
+    default:
+      return b.subarray(0, at);
+  }
+};
+
+test("chunking guided by the earlier version's manifest equals chunking from scratch, whatever the edits", () =>
+  check(fc.property(data, fc.array(edit, { maxLength: 4 }), (b, edits) => manifestLaws.rebuildEqualsBuild(b, edits.reduce(applyEdit, b), params))));
+test("chunking guided by an unrelated version's manifest equals chunking from scratch", () =>
+  check(fc.property(data, data, (a, b) => manifestLaws.rebuildEqualsBuild(a, b, params) && manifestLaws.rebuildEqualsBuild(b, b, params))));
+
 /** Deterministic high-entropy bytes (an LCG's top byte). */
 const noise = (length: number, seed: number): Uint8Array => {
   let x = seed;

@@ -104,6 +104,13 @@ export const manifestLaws = {
     const nothingExtra = [...sent.keys()].every((d) => !have.chunks.has(d));
     return E.isRight(rebuilt) && sameJson([...rebuilt.right], [...target]) && nothingExtra;
   },
+  /** Chunking again with the earlier version's manifest as a guide gives exactly what chunking from scratch gives. */
+  rebuildEqualsBuild: (earlier: Uint8Array, now: Uint8Array, params: Chunking.ChunkingParams): boolean => {
+    const fresh = Manifest.build(now, params, sha256);
+    const guided = Manifest.rebuild(now, Manifest.build(earlier, params, sha256).manifest, params, sha256);
+    return sameJson(guided.manifest, fresh.manifest) && sameJson([...guided.chunks.keys()], [...fresh.chunks.keys()]) &&
+      [...guided.chunks].every(([d, b]) => sameJson([...b], [...fresh.chunks.get(d)!]));
+  },
 };
 
 /** The delta of `target` against `old`, rebuilt from `old` alone. */
