@@ -31,7 +31,7 @@ import { isSyncing } from "../../core/ProcessorState.ts";
 import * as SortedMap from "../../core/SortedMap.ts";
 import * as Client from "../wire/Client.ts";
 import { sha256 } from "../Sha256.ts";
-import { call, ClientFailure, connected, decide, flush, type Shell, transmit } from "./Shell.ts";
+import { call, ClientFailure, connected, decide, flush, reachesOtherRanges, type Shell, transmit } from "./Shell.ts";
 import * as LocalTree from "./LocalTree.ts";
 
 /** Ranges with at most this many local items are read as metadata, not compared by fingerprint. */
@@ -303,8 +303,9 @@ const rangeStep = async (shell: Shell, from: string): Promise<void> => {
     await decide(shell, { _tag: "ReceiveStoreMetadata", at: Date.now(), range: { gte: from, lt }, entries: [] });
     return;
   }
-  // What is asked now must reflect every event decided before.
-  await flush(shell);
+  // The range lies ahead of every event decided so far, so the answer does not depend on them being
+  // sent first — unless one reaches into other ranges (a directory deleted or moved).
+  if (shell.outbox.some(reachesOtherRanges)) await flush(shell);
   if (j - i > smallRange) return descend(shell, from, lt, i, j, known?.dense ?? false);
   await readMetadata(shell, from, lt);
 };
@@ -385,4 +386,6 @@ export const capture = async (shell: Shell, path: ItemPath): Promise<void> => {
     for (const child of await shell.tree.list(path)) shell.dirty.add(child);
   }
   await decide(shell, { _tag: "CaptureChange", at: Date.now(), path, local, known, ranges: takeRanges(shell, path) });
+  // A burst of live changes goes out as soon as it is decided, not with the resync's next batch.
+  if (shell.dirty.size === 0) await flush(shell);
 };

@@ -165,7 +165,7 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
 };
 
 /** An event that changes items outside its own path's range: a directory's subtree deleted or moved. */
-const reachesOtherRanges = (e: Event.Event): boolean =>
+export const reachesOtherRanges = (e: Event.Event): boolean =>
   e._tag === "ItemRenamed" || (e._tag === "ItemDeleted" && e.base?.type === "dir");
 
 /** Most events held in the outbox before it is sent. */
