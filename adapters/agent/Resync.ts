@@ -203,25 +203,45 @@ const endIndex = (shell: Shell, lt: string | null): number => (lt === null ? she
  */
 const partsFor = (n: number, dense: boolean): number => (dense ? Math.min(maxParts, Math.max(fanout, Math.ceil(n / smallRange))) : fanout);
 
+/** A range's split: the bounds of its sub-ranges and the store's fingerprints of them. */
+export interface Split {
+  readonly _tag: "Split";
+  readonly bounds: ReadonlyArray<string>;
+  readonly remote: ReadonlyArray<Fingerprint.Fingerprint>;
+}
+
 /** Asks the store for the fingerprints of sub-ranges of [from, lt), split by the local items i…j-1. */
-const descend = async (shell: Shell, from: string, lt: string | null, i: number, j: number, dense: boolean): Promise<void> => {
+const askSplit = async (shell: Shell, client: Client.Client, from: string, lt: string | null, i: number, j: number, dense: boolean): Promise<Split> => {
   const step = Math.ceil((j - i) / partsFor(j - i, dense));
   const bounds = [from];
   for (let k = i + step; k < j; k += step) bounds.push(shell.listing[k]!);
-  // What the stat cache answers is checked while the store computes its fingerprints.
-  const [[reply]] = await Promise.all([call(connected(shell).query({ _tag: "Fingerprints", source: shell.options.source, bounds, last: lt })), learnPrints(shell, i, j, false)]);
+  const [reply] = await call(client.query({ _tag: "Fingerprints", source: shell.options.source, bounds, last: lt }));
   const remote = await call(Client.decodeResult(t.array(Fingerprint.Fingerprint), reply));
   if (remote.length !== bounds.length) throw new ClientFailure({ _tag: "QueryFailed", reason: "the store sent the wrong number of fingerprints" });
+  return { _tag: "Split", bounds, remote };
+};
+
+/**
+ * Splits a range that differs: compares its sub-ranges with the store's fingerprints (asked ahead,
+ * or now), and asks ahead for the metadata or the split of each sub-range that differs, so one
+ * level of the descent costs about one wait, not one per range.
+ */
+const descend = async (shell: Shell, from: string, lt: string | null, i: number, j: number, dense: boolean): Promise<void> => {
+  const ahead = await takeAhead(shell, from, "Split");
+  // What the stat cache answers is checked while the store computes its fingerprints.
+  const [{ bounds, remote }] = await Promise.all([ahead ?? askSplit(shell, connected(shell), from, lt, i, j, dense), learnPrints(shell, i, j, false)]);
   const ranges: Array<{ readonly b: string; readonly end: string | null; readonly from: number; readonly to: number; readonly differs: boolean }> = [];
   for (const [k, b] of bounds.entries()) {
     const end = bounds[k + 1] ?? lt;
     const [from, to] = [firstAtOrAfter(shell.listing, b), endIndex(shell, end)];
     ranges.push({ b, end, from, to, differs: !(await matches(shell, remote[k]!, from, to)) });
   }
-  const differing = ranges.filter((r) => r.differs).length;
+  const denseBelow = 2 * ranges.filter((r) => r.differs).length > ranges.length;
   for (const [k, r] of ranges.entries()) {
-    shell.fingerprints.set(r.b, { lt: r.end, remote: remote[k]!, dense: 2 * differing > ranges.length });
-    if (r.differs && r.to - r.from <= smallRange && remote[k]!.count > 0) prefetch(shell, r.b, r.end);
+    shell.fingerprints.set(r.b, { lt: r.end, remote: remote[k]!, dense: denseBelow });
+    if (!r.differs || remote[k]!.count === 0) continue;
+    const client = connected(shell);
+    fetchAhead(shell, r.b, r.to - r.from <= smallRange ? fetchLeaf(shell, client, r.b, r.end) : askSplit(shell, client, r.b, r.end, r.from, r.to, denseBelow));
   }
 };
 
@@ -234,6 +254,7 @@ const needsManifest = async (shell: Shell, path: ItemPath, remote: KnownItem): P
 
 /** A small range's store metadata: entries without manifests, and full items where content may differ. */
 export interface Leaf {
+  readonly _tag: "Leaf";
   readonly next: string | null;
   readonly lite: ReadonlyArray<readonly [ItemPath, KnownItem]>;
   readonly full: ReadonlyArray<readonly [ItemPath, KnownItem | null]>;
@@ -258,26 +279,30 @@ const fetchLeaf = async (shell: Shell, client: Client.Client, from: string, lt: 
     const [items] = await call(client.query({ _tag: "Items", source: shell.options.source, paths: wanted.slice(k, k + itemBatch) }));
     full.push(...((await call(Client.decodeResult(Protocol.Items, items))) as unknown as ReadonlyArray<readonly [ItemPath, KnownItem | null]>));
   }
-  return { next: page.next, lite, full };
+  return { _tag: "Leaf", next: page.next, lite, full };
 };
 
 /**
- * Starts fetching a small range's metadata ahead of its turn, so the leaves of one descent cost one
- * wait instead of one each. The answer reflects every event sent before the question; a later event
- * that can reach into other ranges (a directory deleted or renamed) discards what was fetched ahead
- * (`Shell.decide` does).
+ * Keeps an answer asked ahead of its range's turn (pipelined on the connection). The answer reflects
+ * every event sent before the question; a later event that can reach into other ranges (a directory
+ * deleted or renamed) discards what was fetched ahead (`Shell.decide` does).
  */
-const prefetch = (shell: Shell, from: string, lt: string | null): void => {
-  const leaf = fetchLeaf(shell, connected(shell), from, lt);
-  leaf.catch(() => undefined); // awaited (and its failure handled) when its turn comes, or dropped
-  shell.prefetched.set(from, leaf);
+const fetchAhead = (shell: Shell, from: string, answer: Promise<Leaf | Split>): void => {
+  answer.catch(() => undefined); // awaited (and its failure handled) when its turn comes, or dropped
+  shell.prefetched.set(from, answer);
+};
+
+/** The answer of the given kind asked ahead for the range starting at `from`, if any. */
+const takeAhead = async <K extends "Leaf" | "Split">(shell: Shell, from: string, kind: K): Promise<Extract<Leaf | Split, { _tag: K }> | undefined> => {
+  const ahead = shell.prefetched.get(from);
+  shell.prefetched.delete(from);
+  const answer = ahead === undefined ? undefined : await ahead;
+  return answer?._tag === kind ? (answer as Extract<Leaf | Split, { _tag: K }>) : undefined;
 };
 
 /** Reads a range's metadata (fetched ahead, or now), then hands it to the processor. */
 const readMetadata = async (shell: Shell, from: string, lt: string | null): Promise<void> => {
-  const ahead = shell.prefetched.get(from);
-  shell.prefetched.delete(from);
-  const leaf = await (ahead ?? fetchLeaf(shell, connected(shell), from, lt));
+  const leaf = (await takeAhead(shell, from, "Leaf")) ?? (await fetchLeaf(shell, connected(shell), from, lt));
   for (const [p, k] of leaf.full) shell.view.learn(p, k);
   const full = new Map<string, KnownItem | null>(leaf.full);
   const entries = leaf.lite.map(([p, k]) => [p, full.get(p) ?? k] as const);

@@ -20,7 +20,7 @@ import { sha256 } from "../Sha256.ts";
 import * as Client from "../wire/Client.ts";
 import type { Options } from "./Agent.ts";
 import type * as LocalTree from "./LocalTree.ts";
-import type { Leaf } from "./Resync.ts";
+import type { Leaf, Split } from "./Resync.ts";
 import * as Outbound from "./Outbound.ts";
 import type * as Spool from "./Spool.ts";
 import type * as StoreView from "./StoreView.ts";
@@ -49,8 +49,8 @@ export interface Shell {
    * whether most of the range's siblings differed (changes are dense there).
    */
   fingerprints: Map<string, { readonly lt: string | null; readonly remote: Fingerprint.Fingerprint; readonly dense: boolean }>;
-  /** Small ranges' store metadata fetched ahead of their turn, by the range's first key. */
-  prefetched: Map<string, Promise<Leaf>>;
+  /** Ranges' store metadata (small ones) or splits (large ones) fetched ahead of their turn, by the range's first key. */
+  prefetched: Map<string, Promise<Leaf | Split>>;
   /** Events decided and spooled but not yet sent: sent together, before any query and before the agent rests. */
   outbox: Array<Event.Event>;
   /** Chunk bytes the outbox carries. */
