@@ -22,6 +22,7 @@ import * as Event from "../../core/Event.ts";
 import * as t from "io-ts";
 import * as Fingerprint from "../../core/Fingerprint.ts";
 import * as ItemMeta from "../../core/ItemMeta.ts";
+import * as Manifest from "../../core/Manifest.ts";
 import type { KnownItem, LocalItem } from "../../core/ItemMeta.ts";
 import { compare, type ItemPath } from "../../core/ItemPath.ts";
 import * as Processor from "../../core/Processor.ts";
@@ -127,7 +128,9 @@ const readLocal = async (shell: Shell, path: ItemPath, remote: KnownItem | null 
     // By stat data first: an item equal to the store's version needs no bytes read.
     const cached = remote == null ? undefined : await shell.tree.peek(path);
     if (cached !== undefined && ItemMeta.equals(cached.meta, remote!.meta)) return cached;
-    return await shell.tree.read(path);
+    // Only the chunks the store's version lacks need their bytes.
+    const storeHas = remote?.meta.type === "file" && remote.manifest.length > 0 ? Manifest.digests(remote.manifest) : undefined;
+    return await shell.tree.read(path, true, storeHas);
   } catch (e) {
     if (!LocalTree.isUnreadable(e)) throw e;
     return remote == null ? undefined : { path, meta: remote.meta, manifest: remote.manifest, chunks: new Map() };

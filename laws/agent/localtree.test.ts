@@ -1,0 +1,73 @@
+// The agent's reader of the protected tree, on real files: the stat cache's racy-timestamp rule
+// (fine timestamps settle after 100 ms, whole-second ones after two seconds), and reading only the
+// chunks the store lacks — checked against their digests — when a file is unchanged since it was
+// last read whole.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as LocalTree from "../../adapters/agent/LocalTree.ts";
+import type { ItemPath } from "../../core/ItemPath.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const withTree = async (body: (root: string, tree: LocalTree.LocalTree) => Promise<void>): Promise<void> => {
+  const root = await mkdtemp(join(tmpdir(), "tidemark-localtree-"));
+  try {
+    await body(root, LocalTree.make(root));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+};
+
+test("a file read just after it was written is not trusted by stat data until its timestamp has settled", () =>
+  withTree(async (root, tree) => {
+    await writeFile(join(root, "a"), "first");
+    await tree.read("a" as ItemPath, false);
+    assert.is(await tree.peek("a" as ItemPath), undefined, "read within the timestamp's tick");
+    await sleep(150);
+    await tree.read("a" as ItemPath, false);
+    assert.ok(await tree.peek("a" as ItemPath), "read 150 ms after a fine timestamp");
+  }));
+
+test("a whole-second timestamp needs two seconds to settle; a fine one 100 ms", () =>
+  withTree(async (root, tree) => {
+    const now = Date.now() / 1000;
+    await writeFile(join(root, "coarse"), "x");
+    await utimes(join(root, "coarse"), Math.floor(now - 1), Math.floor(now - 1));
+    await writeFile(join(root, "fine"), "y");
+    await utimes(join(root, "fine"), now - 0.5, now - 0.5);
+    await tree.read("coarse" as ItemPath, false);
+    await tree.read("fine" as ItemPath, false);
+    assert.is(await tree.peek("coarse" as ItemPath), undefined);
+    assert.ok(await tree.peek("fine" as ItemPath));
+  }));
+
+test("an unchanged file read again gives only the bytes of the chunks the store lacks, each checked", () =>
+  withTree(async (root, tree) => {
+    const bytes = new Uint8Array(randomBytes(1 << 20));
+    await writeFile(join(root, "big"), bytes);
+    await sleep(150);
+    const whole = (await tree.read("big" as ItemPath, true))!;
+    assert.ok(whole.manifest.length > 4, "several chunks");
+    const lacking = whole.manifest.slice(-2).map((c) => c.digest);
+    const storeHas = new Set(whole.manifest.slice(0, -2).map((c) => c.digest));
+    const again = (await tree.read("big" as ItemPath, true, storeHas))!;
+    assert.equal([...again.chunks.keys()].sort(), [...lacking].sort());
+    for (const d of lacking) assert.equal(again.chunks.get(d), whole.chunks.get(d));
+    assert.equal(again.manifest, whole.manifest);
+    assert.equal(again.meta, whole.meta);
+  }));
+
+test("a file that must be read mostly anyway is read whole", () =>
+  withTree(async (root, tree) => {
+    await writeFile(join(root, "big"), new Uint8Array(randomBytes(1 << 20)));
+    await sleep(150);
+    const whole = (await tree.read("big" as ItemPath, true))!;
+    const again = (await tree.read("big" as ItemPath, true, new Set([whole.manifest[0]!.digest])))!;
+    assert.is(again.chunks.size, new Set(whole.manifest.map((c) => c.digest)).size);
+  }));
+
+test.run();
