@@ -29,7 +29,7 @@ import { ItemMeta } from "./ItemMeta.ts";
 import { Manifest } from "./Manifest.ts";
 
 /** The protocol version this code speaks. @category constants */
-export const version = 2;
+export const version = 3;
 
 const tagged = <Tag extends string, P extends t.Props>(tag: Tag, props: P) =>
   t.type({ _tag: t.literal(tag), ...props }, tag);
@@ -54,6 +54,7 @@ export const Query = t.union([
   tagged("Sources", {}),
   tagged("Head", { source: SourceId }),
   tagged("Metadata", { source: SourceId, range: KeyRange, limit: Count, manifests: t.boolean }),
+  tagged("Leaves", { source: SourceId, ranges: t.array(KeyRange), limit: Count }),
   tagged("Fingerprint", { source: SourceId, range: KeyRange }),
   tagged("Fingerprints", { source: SourceId, bounds: t.array(t.string), last: t.union([t.string, t.null]) }),
   tagged("Items", { source: SourceId, paths: t.array(t.string) }),
@@ -107,6 +108,9 @@ export const KnownItem = t.type({ meta: ItemMeta, manifest: Manifest });
 
 /** A reply to `Metadata`. @category codecs */
 export const MetadataPage = t.type({ entries: t.array(t.tuple([t.string, KnownItem])), next: t.union([t.string, t.null]) });
+
+/** A reply to `Leaves`: one page (without manifests) per range asked, in order. @category codecs */
+export const LeafPages = t.array(MetadataPage);
 
 /** A reply to `Items`. @category codecs */
 export const Items = t.array(t.tuple([t.string, t.union([KnownItem, t.null])]));

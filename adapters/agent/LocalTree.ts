@@ -14,7 +14,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { closeSync, type Dirent, lstatSync, openSync, readFileSync, readlinkSync, readSync, type Stats } from "node:fs";
 import { lstat, open, readdir } from "node:fs/promises";
-import { join, relative, resolve, sep } from "node:path";
+import { relative, resolve, sep } from "node:path";
 import * as Chunking from "../../core/Chunking.ts";
 import * as Digest from "../../core/Digest.ts";
 import * as Fingerprint from "../../core/Fingerprint.ts";
@@ -175,7 +175,10 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     earlier.set(hit.meta.digest, hit.manifest);
     if (earlier.size > maxEarlier) earlier.delete(earlier.keys().next().value!);
   };
-  const full = (path: string): string => join(base, ...path.split("/"));
+  // An item path is already checked (no empty, "." or ".." segments): joined by concatenation, which
+  // costs a fraction of `path.join`'s normalising on a path per lstat.
+  const prefix = base.endsWith(sep) ? base : base + sep;
+  const full = (path: string): string => prefix + (sep === "/" ? path : path.split("/").join(sep));
   const isExcluded = (abs: string): boolean => excluded.some((x) => abs === x || abs.startsWith(x + sep));
 
   /** The item path of an absolute or root-relative file name, if it is inside the tree and valid. */

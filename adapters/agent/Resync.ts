@@ -240,12 +240,16 @@ const descend = async (shell: Shell, from: string, lt: string | null, i: number,
     ranges.push({ b, end, from, to, differs: !(await matches(shell, remote[k]!, from, to)) });
   }
   const denseBelow = 2 * ranges.filter((r) => r.differs).length > ranges.length;
+  const small: Array<{ readonly gte: string; readonly lt: string | null }> = [];
   for (const [k, r] of ranges.entries()) {
     shell.fingerprints.set(r.b, { lt: r.end, remote: remote[k]!, dense: denseBelow });
     if (!r.differs || remote[k]!.count === 0) continue;
-    const client = connected(shell);
-    fetchAhead(shell, r.b, r.to - r.from <= smallRange ? fetchLeaf(shell, client, r.b, r.end) : askSplit(shell, client, r.b, r.end, r.from, r.to, denseBelow));
+    if (r.to - r.from <= smallRange) small.push({ gte: r.b, lt: r.end });
+    else fetchAhead(shell, r.b, askSplit(shell, connected(shell), r.b, r.end, r.from, r.to, denseBelow));
   }
+  if (small.length === 0) return;
+  const leaves = fetchLeaves(shell, connected(shell), small);
+  for (const [k, range] of small.entries()) fetchAhead(shell, range.gte, leaves.then((all) => all[k]!));
 };
 
 /** True when the agent must have the store's manifest of an item to send its difference: a file whose content may differ. */
@@ -263,26 +267,39 @@ export interface Leaf {
   readonly full: ReadonlyArray<readonly [ItemPath, KnownItem | null]>;
 }
 
-/** Asks the store for a small range's metadata, then for full items where content may differ. */
-const fetchLeaf = async (shell: Shell, client: Client.Client, from: string, lt: string | null): Promise<Leaf> => {
-  const query = { _tag: "Metadata", source: shell.options.source, range: { gte: from, lt }, limit: metadataPage, manifests: false } as const;
-  const [reply] = await call(client.query(query));
-  const page = await call(Client.decodeResult(Protocol.MetadataPage, reply));
-  const lite = page.entries as unknown as ReadonlyArray<readonly [ItemPath, KnownItem]>;
+/**
+ * Asks the store for the metadata of small ranges (one `Leaves` query), then for full items where
+ * content may differ (one `Items` query for all of them, or a few).
+ */
+const fetchLeaves = async (shell: Shell, client: Client.Client, ranges: ReadonlyArray<{ readonly gte: string; readonly lt: string | null }>): Promise<ReadonlyArray<Leaf>> => {
+  const [reply] = await call(client.query({ _tag: "Leaves", source: shell.options.source, ranges: [...ranges], limit: metadataPage }));
+  const pages = await call(Client.decodeResult(Protocol.LeafPages, reply));
+  if (pages.length !== ranges.length) throw new ClientFailure({ _tag: "QueryFailed", reason: "the store sent the wrong number of pages" });
+  const known = new Map<string, Manifest.Manifest>();
   const wanted: Array<ItemPath> = [];
-  const full: Array<readonly [ItemPath, KnownItem | null]> = [];
-  for (const [p, k] of lite) {
-    if (!(await needsManifest(shell, p, k))) continue;
-    // The version the store holds is often one the agent read before: its manifest is known here.
-    const manifest = shell.tree.manifestOf(p, k.meta.digest);
-    if (manifest !== undefined) full.push([p, { meta: k.meta, manifest }]);
-    else wanted.push(p);
+  for (const page of pages) {
+    for (const [p, k] of page.entries as unknown as ReadonlyArray<readonly [ItemPath, KnownItem]>) {
+      if (!(await needsManifest(shell, p, k))) continue;
+      // The version the store holds is often one the agent read before: its manifest is known here.
+      const manifest = shell.tree.manifestOf(p, k.meta.digest);
+      if (manifest !== undefined) known.set(p, manifest);
+      else wanted.push(p);
+    }
   }
+  const fetched = new Map<string, KnownItem | null>();
   for (let k = 0; k < wanted.length; k += itemBatch) {
     const [items] = await call(client.query({ _tag: "Items", source: shell.options.source, paths: wanted.slice(k, k + itemBatch) }));
-    full.push(...((await call(Client.decodeResult(Protocol.Items, items))) as unknown as ReadonlyArray<readonly [ItemPath, KnownItem | null]>));
+    for (const [p, item] of (await call(Client.decodeResult(Protocol.Items, items))) as unknown as ReadonlyArray<readonly [ItemPath, KnownItem | null]>) fetched.set(p, item);
   }
-  return { _tag: "Leaf", next: page.next, lite, full };
+  return pages.map((page) => {
+    const lite = page.entries as unknown as ReadonlyArray<readonly [ItemPath, KnownItem]>;
+    const full = lite.flatMap(([p, k]): ReadonlyArray<readonly [ItemPath, KnownItem | null]> => {
+      const manifest = known.get(p);
+      if (manifest !== undefined) return [[p, { meta: k.meta, manifest }]];
+      return fetched.has(p) ? [[p, fetched.get(p)!]] : [];
+    });
+    return { _tag: "Leaf", next: page.next, lite, full };
+  });
 };
 
 /**
@@ -305,7 +322,7 @@ const takeAhead = async <K extends "Leaf" | "Split">(shell: Shell, from: string,
 
 /** Reads a range's metadata (fetched ahead, or now), then hands it to the processor. */
 const readMetadata = async (shell: Shell, from: string, lt: string | null): Promise<void> => {
-  const leaf = (await takeAhead(shell, from, "Leaf")) ?? (await fetchLeaf(shell, connected(shell), from, lt));
+  const leaf = (await takeAhead(shell, from, "Leaf")) ?? (await fetchLeaves(shell, connected(shell), [{ gte: from, lt }]))[0]!;
   for (const [p, k] of leaf.full) shell.view.learn(p, k);
   const full = new Map<string, KnownItem | null>(leaf.full);
   const entries = leaf.lite.map(([p, k]) => [p, full.get(p) ?? k] as const);

@@ -32,6 +32,7 @@ const pageSize = 256;
 const maxChunksPerQuery = 256;
 const maxItemsPerQuery = 4096;
 const maxDigestsPerQuery = 4096;
+const maxLeavesPerQuery = 256;
 
 /** The mark of a source's last event: the agent compares it with the event it sent with that number. */
 export const headMark = async (store: Store, source: string): Promise<Protocol.HeadMark | null> => {
@@ -90,6 +91,14 @@ export async function* answer(store: Store, q: Exclude<Protocol.Query, { _tag: "
     case "Metadata":
       yield await store.metadata(q.source, q.range, Math.max(1, Math.min(q.limit, 4096)), q.manifests);
       return;
+    case "Leaves": {
+      if (q.ranges.length > maxLeavesPerQuery) throw new QueryFailed(`at most ${maxLeavesPerQuery} ranges per query`);
+      const limit = Math.max(1, Math.min(q.limit, 4096));
+      const pages: Array<unknown> = [];
+      for (const range of q.ranges) pages.push(await store.metadata(q.source, range, limit, false));
+      yield pages;
+      return;
+    }
     case "Fingerprint":
       yield await store.fingerprint(q.source, q.range);
       return;

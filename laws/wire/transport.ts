@@ -195,6 +195,24 @@ export const run = (name: string, harness: Harness): void => {
     assert.is((await served.store.head(source))?.seq, next - 2);
   });
 
+  test("Leaves answers several ranges at once, each as Metadata without manifests would", async () => {
+    const agent = ok(await served.connect({ role: "agent", source, secret }));
+    let next = agent.welcome.head!.seq + 1;
+    const events = ["leaves/a", "leaves/b", "leaves/c", "leaves/d"].map((p) => fileEvent(p, `content of ${p}`, next++));
+    ok(await run1(agent.send({ _tag: "Append", events })));
+    const ranges = [{ gte: "leaves/a", lt: "leaves/c" }, { gte: "leaves/d", lt: "leaves/e" }, { gte: "leaves/x", lt: null }];
+    const [reply] = ok(await run1(agent.query({ _tag: "Leaves", source, ranges, limit: 1 })));
+    const pages = ok(await run1(Client.decodeResult(Protocol.LeafPages, reply)));
+    for (const [k, range] of ranges.entries()) {
+      const [one] = ok(await run1(agent.query({ _tag: "Metadata", source, range, limit: 1, manifests: false })));
+      assert.equal(pages[k], ok(await run1(Client.decodeResult(Protocol.MetadataPage, one))));
+    }
+    assert.equal(pages.map((p) => p.entries.map(([path]) => path)), [["leaves/a"], ["leaves/d"], []]);
+    assert.equal(pages.map((p) => p.next), ["leaves/b", null, null]);
+    assert.ok(pages.every((p) => p.entries.every(([, k]) => k.manifest.length === 0)));
+    await Effect.runPromise(agent.close());
+  });
+
   test("a manifest sent as kept prefix and suffix is rebuilt from the version it replaces; one that rebuilds another version is refused", async () => {
     let closed = "";
     const agent = ok(await served.connect({ role: "agent", source, secret, onClose: (r) => (closed = r) }));
