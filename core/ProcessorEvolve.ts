@@ -20,14 +20,6 @@ import * as SortedMap from "./SortedMap.ts";
 
 type Flags = SortedMap.SortedMap<Flag>;
 
-const mapFlags = (flags: Flags, bounds: SortedMap.Bounds, f: (path: string, flag: Flag) => Flag | undefined): Flags => {
-  let out = flags;
-  for (const [path, flag] of SortedMap.entries(flags, bounds)) {
-    const next = f(path, flag);
-    out = next === undefined ? SortedMap.remove(out, path) : SortedMap.set(out, path, next);
-  }
-  return out;
-};
 
 const setRemote = (flags: Flags, path: string, remote: KnownItem | null | undefined): Flags => {
   const flag = SortedMap.get(flags, path);
@@ -35,7 +27,7 @@ const setRemote = (flags: Flags, path: string, remote: KnownItem | null | undefi
 };
 
 const forgetSubtree = (flags: Flags, dir: string, remote: null | undefined): Flags =>
-  mapFlags(flags, subtreeBounds(dir), (_, flag) => ({ ...flag, remote }));
+  SortedMap.mapRange(flags, subtreeBounds(dir), (_, flag) => ({ ...flag, remote }));
 
 /** What the store will hold for flagged items once it has applied an item event. */
 const trackStore = (flags: Flags, e: Event.ItemEvent): Flags => {
@@ -66,7 +58,7 @@ const restart = (sync: Sync, trust: Event.ResyncTrust): Sync => ({
   trust,
   cursor: undefined,
   coveredTo: "",
-  flags: mapFlags(sync.flags, {}, (_, flag) => ({ ...flag, remote: undefined })),
+  flags: SortedMap.mapRange(sync.flags, {}, (_, flag) => ({ ...flag, remote: undefined })),
 });
 
 const evolveStream = (s: ProcessorState, e: Event.Event): ProcessorState => {
@@ -95,18 +87,21 @@ const evolveInternal = (s: ProcessorState, e: Internal): ProcessorState => {
   switch (e._tag) {
     case "ItemsFlagged":
       return withSync({
-        flags: e.paths.reduce((m, p) => (SortedMap.has(m, p) ? m : SortedMap.set(m, p, { cause: e.cause, remote: undefined })), sync.flags),
+        // The first flags of a comparison (the whole listing) are built at once, not inserted one by one.
+        flags: SortedMap.size(sync.flags) === 0
+          ? SortedMap.fromEntries(e.paths.map((p) => [p, { cause: e.cause, remote: undefined }] as const))
+          : e.paths.reduce((m, p) => (SortedMap.has(m, p) ? m : SortedMap.set(m, p, { cause: e.cause, remote: undefined })), sync.flags),
       });
     case "StoreMetadataReceived": {
       const entries = new Map<string, KnownItem>(e.entries.filter(([p]) => contains(e.range, p) && ahead(sync, p)));
       const bounds = { gte: e.range.gte, lt: e.range.lt ?? undefined, gt: sync.cursor };
-      let flags = mapFlags(sync.flags, bounds, (p, flag) => ({ ...flag, remote: entries.get(p) ?? null }));
+      let flags = SortedMap.mapRange(sync.flags, bounds, (p, flag) => ({ ...flag, remote: entries.get(p) ?? null }));
       for (const [p, remote] of entries) if (!SortedMap.has(flags, p)) flags = SortedMap.set(flags, p, { cause: "suspect", remote });
       return withSync({ flags, coveredTo: e.range.lt });
     }
     case "RangeMatched": {
       const bounds = { gte: e.range.gte, lt: e.range.lt ?? undefined, gt: sync.cursor };
-      return withSync({ flags: mapFlags(sync.flags, bounds, (_, flag) => (flag.cause === "suspect" ? undefined : flag)), coveredTo: e.range.lt });
+      return withSync({ flags: SortedMap.mapRange(sync.flags, bounds, (_, flag) => (flag.cause === "suspect" ? undefined : flag)), coveredTo: e.range.lt });
     }
     case "ItemMetadataReceived":
       return withSync({ flags: e.items.reduce((m, [p, remote]) => (ahead(sync, p) ? setRemote(m, p, remote) : m), sync.flags) });

@@ -143,6 +143,51 @@ export const fromEntries = <V>(entries: Iterable<readonly [string, V]>): SortedM
   return { root: build(sorted, 0, sorted.length) };
 };
 
+/** `left`, the entry, then `right` (every key of `left` below `key`, every key of `right` above it), balanced. */
+const join = <V>(left: Tree<V>, key: string, value: V, right: Tree<V>): Node<V> => {
+  if (height(left) > height(right) + 1) return balance(left!.key, left!.value, left!.left, join(left!.right, key, value, right));
+  if (height(right) > height(left) + 1) return balance(right!.key, right!.value, join(left, key, value, right!.left), right!.right);
+  return node(key, value, left, right);
+};
+
+/** `left` then `right` (every key of `left` below every key of `right`). */
+const concat = <V>(left: Tree<V>, right: Tree<V>): Tree<V> => {
+  if (right === undefined) return left;
+  const { min, rest } = removeMin(right);
+  return join(left, min.key, min.value, rest);
+};
+
+/** Splits a tree into the entries whose keys satisfy `low` (which must hold for a prefix of the key order) and the rest. */
+const splitBy = <V>(t: Tree<V>, low: (key: string) => boolean): readonly [Tree<V>, Tree<V>] => {
+  if (t === undefined) return [undefined, undefined];
+  if (low(t.key)) {
+    const [l, r] = splitBy(t.right, low);
+    return [join(t.left, t.key, t.value, l), r];
+  }
+  const [l, r] = splitBy(t.left, low);
+  return [l, join(r, t.key, t.value, t.right)];
+};
+
+/**
+ * The map with each entry within `bounds` replaced by `f`'s result (or removed, when it gives
+ * `undefined`). Costs O(k + log n) for k entries within bounds: the range is split out, rebuilt and
+ * joined back, where setting or removing them one by one would cost O(k log n).
+ *
+ * @example
+ * mapRange(m, { gte: "a", lt: "b" }, () => undefined)   // m without its keys from "a" up to "b"
+ * @category combinators
+ */
+export const mapRange = <V>(m: SortedMap<V>, bounds: Bounds, f: (key: string, value: V) => V | undefined): SortedMap<V> => {
+  const [lower, rest] = splitBy(m.root, (k) => !above(k, bounds));
+  const [middle, upper] = splitBy(rest, (k) => below(k, bounds));
+  const kept: Array<readonly [string, V]> = [];
+  for (const [k, v] of entries({ root: middle })) {
+    const next = f(k, v);
+    if (next !== undefined) kept.push([k, next]);
+  }
+  return { root: concat(concat(lower, build(kept, 0, kept.length)), upper) };
+};
+
 /** Key bounds: `gt`/`gte` below, `lt` above; all optional. @category models */
 export interface Bounds {
   readonly gt?: string | undefined;

@@ -94,6 +94,26 @@ export const chunkingLaws = {
   },
 };
 
+/** The height of a sorted map's tree (its nodes carry it). */
+const heightOf = <V>(m: SortedMap.SortedMap<V>): number => (m.root === undefined ? 0 : (m.root as { readonly height: number }).height);
+
+export const sortedMapLaws = {
+  /** Mapping a range at once equals setting and removing its entries one by one, and the tree stays AVL-balanced. */
+  mapRangeIsTheFold: (keys: ReadonlyArray<string>, bounds: SortedMap.Bounds, drop: (key: string) => boolean): boolean => {
+    const m = SortedMap.fromEntries(keys.map((k, i) => [k, i] as const));
+    const f = (k: string, v: number) => (drop(k) ? undefined : v + 1);
+    let folded = m;
+    for (const [k, v] of SortedMap.entries(m, bounds)) {
+      const next = f(k, v);
+      folded = next === undefined ? SortedMap.remove(folded, k) : SortedMap.set(folded, k, next);
+    }
+    const ranged = SortedMap.mapRange(m, bounds, f);
+    const n = SortedMap.size(ranged);
+    return sameJson([...SortedMap.entries(ranged)], [...SortedMap.entries(folded)]) && n === SortedMap.size(folded) &&
+      heightOf(ranged) <= 1.45 * Math.log2(n + 2);
+  },
+};
+
 export const manifestLaws = {
   /** Sending the chunks `diff` names and assembling with the receiver's old chunks rebuilds the target. */
   diffThenApplyReproduces: (old: Uint8Array, target: Uint8Array, params: Chunking.ChunkingParams): boolean => {

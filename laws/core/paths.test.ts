@@ -5,11 +5,17 @@ import * as E from "fp-ts/lib/Either.js";
 import * as ItemPath from "../../core/ItemPath.ts";
 import { rawPath } from "../arbitraries.ts";
 import { check } from "../property.ts";
-import { pathLaws } from "./laws.ts";
+import { pathLaws, sortedMapLaws } from "./laws.ts";
 
 test("normalise is idempotent", () => check(fc.property(rawPath, pathLaws.normaliseIsIdempotent), 500));
 test("normalise never escapes the root", () => check(fc.property(rawPath, pathLaws.neverEscapesRoot), 500));
 test("key order is UTF-8 byte order", () => check(fc.property(fc.string({ unit: "binary" }), fc.string({ unit: "binary" }), pathLaws.orderIsUtf8ByteOrder), 500));
+
+const key = fc.string({ unit: fc.constantFrom("a", "b", "c", "/", "é"), maxLength: 6 });
+const bound = fc.option(key, { nil: undefined });
+test("a sorted map's range mapped at once equals it mapped entry by entry, and stays balanced", () =>
+  check(fc.property(fc.array(key, { maxLength: 300 }), bound, bound, bound, fc.boolean(), (keys, gt, gte, lt, dropAll) =>
+    sortedMapLaws.mapRangeIsTheFold(keys, { gt, gte, lt }, (k) => dropAll || k.length % 2 === 0)), 500));
 
 test("hostile paths are refused with a typed reason", () => {
   const cases: ReadonlyArray<readonly [string, ItemPath.PathError["_tag"]]> = [
