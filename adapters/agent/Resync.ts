@@ -7,7 +7,7 @@
  * The range search: a range whose store fingerprint is known is matched when the item counts agree
  * and the local fingerprint (a sum of item fingerprints, kept with the stat cache) equals it; a range
  * the store holds nothing in is all new. Otherwise a range of more than 32 local items is split 16
- * ways (straight down to ranges of about 32 when most of its siblings differed too), whose
+ * ways (straight down to ranges of about 4 when most of its siblings differed too), whose
  * fingerprints the store sends in one reply, and a smaller one is read as metadata without manifests
  * (fetched only for items whose content may differ). Traffic grows with the number of differences
  * times the depth of the descent (log16 of the tree's size), not with the tree.
@@ -41,6 +41,8 @@ const smallRange = 32;
 const fanout = 16;
 /** Most sub-ranges one fingerprint query asks for when changes are dense. */
 const maxParts = 256;
+/** About how many local items a sub-range of a dense split holds. */
+const denseLeaf = 4;
 /** How many local items are checked at once for the prefix fingerprints. */
 const readBatch = 256;
 /** Most items one `Items` query asks for. */
@@ -201,10 +203,12 @@ const endIndex = (shell: Shell, lt: string | null): number => (lt === null ? she
 
 /**
  * How many sub-ranges to ask for when splitting a range of `n` local items: 16, or — when most of
- * its siblings differed too (changes are dense) — straight down to ranges small enough to read as
- * metadata, which saves the levels in between their round trips and their fingerprints.
+ * its siblings differed too (changes are dense) — straight down to ranges of about 4 items, read as
+ * metadata where they differ. That saves the levels in between their round trips, and small leaves
+ * keep the metadata read close to the items that changed (a leaf's entries cost more bytes than the
+ * extra fingerprints).
  */
-const partsFor = (n: number, dense: boolean): number => (dense ? Math.min(maxParts, Math.max(fanout, Math.ceil(n / smallRange))) : fanout);
+const partsFor = (n: number, dense: boolean): number => (dense ? Math.min(maxParts, Math.max(fanout, Math.ceil(n / denseLeaf))) : fanout);
 
 /** A range's split: the bounds of its sub-ranges and the store's fingerprints of them. */
 export interface Split {
