@@ -25,7 +25,7 @@ import * as Client from "../wire/Client.ts";
 import * as LocalTree from "./LocalTree.ts";
 import * as Resync from "./Resync.ts";
 import * as Spool from "./Spool.ts";
-import { call, ClientFailure, decide, flush, type Shell } from "./Shell.ts";
+import { ClientFailure, decide, flush, type Shell } from "./Shell.ts";
 import * as StoreView from "./StoreView.ts";
 import * as Watch from "./Watch.ts";
 

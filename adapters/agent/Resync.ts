@@ -1,16 +1,8 @@
 /**
  * Resync — the agent's side of the store's conversation: what to do on a welcome (replay the spool,
  * or drop it when the store does not continue it), how to start an upload or a resync, how to take
- * each step the processor asks for (range fingerprints in a 16-way descent, metadata pages, item
- * metadata, processing one item), and how to decide one live change.
- *
- * The range search: a range whose store fingerprint is known is matched when the item counts agree
- * and the local fingerprint (a sum of item fingerprints, kept with the stat cache) equals it; a range
- * the store holds nothing in is all new. Otherwise a range of more than 32 local items is split 16
- * ways (straight down to ranges of about 4 when most of its siblings differed too), whose
- * fingerprints the store sends in one reply, and a smaller one is read as metadata without manifests
- * (fetched only for items whose content may differ). Traffic grows with the number of differences
- * times the depth of the descent (log16 of the tree's size), not with the tree.
+ * each step the processor asks for (a step of the range search, `RangeSearch`; item metadata;
+ * processing one item), and how to decide one live change.
  *
  * @example
  * await Resync.welcome(shell, client.welcome);
@@ -19,35 +11,19 @@
  * @module
  */
 import * as Event from "../../core/Event.ts";
-import * as t from "io-ts";
-import * as Fingerprint from "../../core/Fingerprint.ts";
 import * as ItemMeta from "../../core/ItemMeta.ts";
 import * as Manifest from "../../core/Manifest.ts";
 import type { KnownItem, LocalItem } from "../../core/ItemMeta.ts";
-import { compare, type ItemPath } from "../../core/ItemPath.ts";
+import type { ItemPath } from "../../core/ItemPath.ts";
 import * as Processor from "../../core/Processor.ts";
 import * as Protocol from "../../core/Protocol.ts";
 import * as Step from "../../core/ProcessorStep.ts";
 import { isSyncing } from "../../core/ProcessorState.ts";
 import * as SortedMap from "../../core/SortedMap.ts";
 import * as Client from "../wire/Client.ts";
-import { sha256 } from "../Sha256.ts";
-import { call, ClientFailure, connected, decide, flush, reachesOtherRanges, type Shell, transmit } from "./Shell.ts";
+import { call, connected, decide, flush, type Shell, transmit } from "./Shell.ts";
 import * as LocalTree from "./LocalTree.ts";
-
-/** Ranges with at most this many local items are read as metadata, not compared by fingerprint. */
-const smallRange = 32;
-/** How many sub-ranges one fingerprint query asks for. */
-const fanout = 16;
-/** Most sub-ranges one fingerprint query asks for when changes are dense. */
-const maxParts = 256;
-/** About how many local items a sub-range of a dense split holds. */
-const denseLeaf = 4;
-/** How many local items are checked at once for the prefix fingerprints. */
-const readBatch = 256;
-/** Most items one `Items` query asks for. */
-const itemBatch = 512;
-const metadataPage = 1000;
+import * as RangeSearch from "./RangeSearch.ts";
 
 /** Forgets the agent's state: the next welcome starts an upload that compares everything. */
 export const reset = async (shell: Shell): Promise<void> => {
@@ -139,226 +115,6 @@ const readLocal = async (shell: Shell, path: ItemPath, remote: KnownItem | null 
   }
 };
 
-const firstAtOrAfter = (listing: ReadonlyArray<string>, key: string): number => {
-  let lo = 0;
-  let hi = listing.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compare(listing[mid]!, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-};
-
-/**
- * Fills in the fingerprints of listing items i…j-1 not yet known (`Shell.prints`): cached files a
- * batch at a time (one lstat each); the rest, when `readAll`, read one by one (a file not cached is
- * read whole, and many at once could fill memory). True when every item there is known.
- */
-const learnPrints = async (shell: Shell, i: number, j: number, readAll: boolean): Promise<boolean> => {
-  const prints = shell.prints;
-  let complete = true;
-  for (let k = i; k < j; k += readBatch) {
-    // Checked without waiting on I/O, so the loop yields now and then (heartbeats, watch events).
-    if ((k - i) % (16 * readBatch) === 0 && k > i) await new Promise((r) => setTimeout(r, 0));
-    const unknown: Array<number> = [];
-    for (let n = k; n < Math.min(j, k + readBatch); n++) if (prints[n] === undefined) unknown.push(n);
-    if (unknown.length === 0) continue;
-    const cached = shell.tree.peekAll(unknown.map((n) => shell.listing[n]!));
-    for (const [x, n] of unknown.entries()) {
-      const path = shell.listing[n]!;
-      const item = cached[x] ?? (readAll ? await shell.tree.read(path, false).catch(() => null) : undefined);
-      if (item === undefined) complete = false;
-      else prints[n] = item === null ? null : shell.tree.printOf(path, item.meta);
-    }
-  }
-  return complete;
-};
-
-/**
- * The local fingerprint of listing items i…j-1 (an item gone or unreadable counts as absent),
- * reading files the stat cache does not answer for.
- */
-const localFingerprint = async (shell: Shell, i: number, j: number): Promise<Fingerprint.Fingerprint> => {
-  await learnPrints(shell, i, j, true);
-  let fp = Fingerprint.empty;
-  for (let n = i; n < j; n++) {
-    const print = shell.prints[n];
-    if (print != null) fp = Fingerprint.combine(fp, print);
-  }
-  return fp;
-};
-
-/**
- * True when the store's fingerprint of listing items i…j-1 equals the local one. Counts first: a
- * range whose item counts differ needs none of its files read.
- */
-const matches = async (shell: Shell, remote: Fingerprint.Fingerprint, i: number, j: number): Promise<boolean> =>
-  remote.count === j - i && Fingerprint.equals(remote, await localFingerprint(shell, i, j));
-
-/** True when the comparison's listing of the host has the path. */
-const listed = (shell: Shell, path: string): boolean => shell.listing[firstAtOrAfter(shell.listing, path)] === path;
-
-const endIndex = (shell: Shell, lt: string | null): number => (lt === null ? shell.listing.length : firstAtOrAfter(shell.listing, lt));
-
-/**
- * How many sub-ranges to ask for when splitting a range of `n` local items: 16, or — when most of
- * its siblings differed too (changes are dense) — straight down to ranges of about 4 items, read as
- * metadata where they differ. That saves the levels in between their round trips, and small leaves
- * keep the metadata read close to the items that changed (a leaf's entries cost more bytes than the
- * extra fingerprints).
- */
-const partsFor = (n: number, dense: boolean): number => (dense ? Math.min(maxParts, Math.max(fanout, Math.ceil(n / denseLeaf))) : fanout);
-
-/** A range's split: the bounds of its sub-ranges and the store's fingerprints of them. */
-export interface Split {
-  readonly _tag: "Split";
-  readonly bounds: ReadonlyArray<string>;
-  readonly remote: ReadonlyArray<Fingerprint.Fingerprint>;
-}
-
-/** Asks the store for the fingerprints of sub-ranges of [from, lt), split by the local items i…j-1. */
-const askSplit = async (shell: Shell, client: Client.Client, from: string, lt: string | null, i: number, j: number, dense: boolean): Promise<Split> => {
-  const step = Math.ceil((j - i) / partsFor(j - i, dense));
-  const bounds = [from];
-  for (let k = i + step; k < j; k += step) bounds.push(shell.listing[k]!);
-  const [reply] = await call(client.query({ _tag: "Fingerprints", source: shell.options.source, bounds, last: lt }));
-  const remote = await call(Client.decodeResult(t.array(Fingerprint.Fingerprint), reply));
-  if (remote.length !== bounds.length) throw new ClientFailure({ _tag: "QueryFailed", reason: "the store sent the wrong number of fingerprints" });
-  return { _tag: "Split", bounds, remote };
-};
-
-/**
- * Splits a range that differs: compares its sub-ranges with the store's fingerprints (asked ahead,
- * or now), and asks ahead for the metadata or the split of each sub-range that differs, so one
- * level of the descent costs about one wait, not one per range.
- */
-const descend = async (shell: Shell, from: string, lt: string | null, i: number, j: number, dense: boolean): Promise<void> => {
-  const ahead = await takeAhead(shell, from, "Split");
-  // What the stat cache answers is checked while the store computes its fingerprints.
-  const [{ bounds, remote }] = await Promise.all([ahead ?? askSplit(shell, connected(shell), from, lt, i, j, dense), learnPrints(shell, i, j, false)]);
-  const ranges: Array<{ readonly b: string; readonly end: string | null; readonly from: number; readonly to: number; readonly differs: boolean }> = [];
-  for (const [k, b] of bounds.entries()) {
-    const end = bounds[k + 1] ?? lt;
-    const [from, to] = [firstAtOrAfter(shell.listing, b), endIndex(shell, end)];
-    ranges.push({ b, end, from, to, differs: !(await matches(shell, remote[k]!, from, to)) });
-  }
-  const denseBelow = 2 * ranges.filter((r) => r.differs).length > ranges.length;
-  const small: Array<{ readonly gte: string; readonly lt: string | null }> = [];
-  for (const [k, r] of ranges.entries()) {
-    shell.fingerprints.set(r.b, { lt: r.end, remote: remote[k]!, dense: denseBelow });
-    if (!r.differs || remote[k]!.count === 0) continue;
-    if (r.to - r.from <= smallRange) small.push({ gte: r.b, lt: r.end });
-    else fetchAhead(shell, r.b, askSplit(shell, connected(shell), r.b, r.end, r.from, r.to, denseBelow));
-  }
-  if (small.length === 0) return;
-  const leaves = fetchLeaves(shell, connected(shell), small);
-  for (const [k, range] of small.entries()) fetchAhead(shell, range.gte, leaves.then((all) => all[k]!));
-};
-
-/** True when the agent must have the store's manifest of an item to send its difference: a file whose content may differ. */
-const needsManifest = async (shell: Shell, path: ItemPath, remote: KnownItem): Promise<boolean> => {
-  if (remote.meta.type !== "file" || !listed(shell, path)) return false; // a file gone from the host is deleted whole
-  const local = await shell.tree.peek(path);
-  return local === undefined || !ItemMeta.sameContent(local.meta, remote.meta);
-};
-
-/** A small range's store metadata: entries without manifests, and full items where content may differ. */
-export interface Leaf {
-  readonly _tag: "Leaf";
-  readonly next: string | null;
-  readonly lite: ReadonlyArray<readonly [ItemPath, KnownItem]>;
-  readonly full: ReadonlyArray<readonly [ItemPath, KnownItem | null]>;
-}
-
-/**
- * Asks the store for the metadata of small ranges (one `Leaves` query), then for full items where
- * content may differ (one `Items` query for all of them, or a few).
- */
-const fetchLeaves = async (shell: Shell, client: Client.Client, ranges: ReadonlyArray<{ readonly gte: string; readonly lt: string | null }>): Promise<ReadonlyArray<Leaf>> => {
-  const [reply] = await call(client.query({ _tag: "Leaves", source: shell.options.source, ranges: [...ranges], limit: metadataPage }));
-  const pages = await call(Client.decodeResult(Protocol.LeafPages, reply));
-  if (pages.length !== ranges.length) throw new ClientFailure({ _tag: "QueryFailed", reason: "the store sent the wrong number of pages" });
-  const known = new Map<string, Manifest.Manifest>();
-  const wanted: Array<ItemPath> = [];
-  for (const page of pages) {
-    for (const [p, k] of page.entries as unknown as ReadonlyArray<readonly [ItemPath, KnownItem]>) {
-      if (!(await needsManifest(shell, p, k))) continue;
-      // The version the store holds is often one the agent read before: its manifest is known here.
-      const manifest = shell.tree.manifestOf(p, k.meta.digest);
-      if (manifest !== undefined) known.set(p, manifest);
-      else wanted.push(p);
-    }
-  }
-  const fetched = new Map<string, KnownItem | null>();
-  for (let k = 0; k < wanted.length; k += itemBatch) {
-    const [items] = await call(client.query({ _tag: "Items", source: shell.options.source, paths: wanted.slice(k, k + itemBatch) }));
-    for (const [p, item] of (await call(Client.decodeResult(Protocol.Items, items))) as unknown as ReadonlyArray<readonly [ItemPath, KnownItem | null]>) fetched.set(p, item);
-  }
-  return pages.map((page) => {
-    const lite = page.entries as unknown as ReadonlyArray<readonly [ItemPath, KnownItem]>;
-    const full = lite.flatMap(([p, k]): ReadonlyArray<readonly [ItemPath, KnownItem | null]> => {
-      const manifest = known.get(p);
-      if (manifest !== undefined) return [[p, { meta: k.meta, manifest }]];
-      return fetched.has(p) ? [[p, fetched.get(p)!]] : [];
-    });
-    return { _tag: "Leaf", next: page.next, lite, full };
-  });
-};
-
-/**
- * Keeps an answer asked ahead of its range's turn (pipelined on the connection). The answer reflects
- * every event sent before the question; a later event that can reach into other ranges (a directory
- * deleted or renamed) discards what was fetched ahead (`Shell.decide` does).
- */
-const fetchAhead = (shell: Shell, from: string, answer: Promise<Leaf | Split>): void => {
-  answer.catch(() => undefined); // awaited (and its failure handled) when its turn comes, or dropped
-  shell.prefetched.set(from, answer);
-};
-
-/** The answer of the given kind asked ahead for the range starting at `from`, if any. */
-const takeAhead = async <K extends "Leaf" | "Split">(shell: Shell, from: string, kind: K): Promise<Extract<Leaf | Split, { _tag: K }> | undefined> => {
-  const ahead = shell.prefetched.get(from);
-  shell.prefetched.delete(from);
-  const answer = ahead === undefined ? undefined : await ahead;
-  return answer?._tag === kind ? (answer as Extract<Leaf | Split, { _tag: K }>) : undefined;
-};
-
-/** Reads a range's metadata (fetched ahead, or now), then hands it to the processor. */
-const readMetadata = async (shell: Shell, from: string, lt: string | null): Promise<void> => {
-  const leaf = (await takeAhead(shell, from, "Leaf")) ?? (await fetchLeaves(shell, connected(shell), [{ gte: from, lt }]))[0]!;
-  for (const [p, k] of leaf.full) shell.view.learn(p, k);
-  const full = new Map<string, KnownItem | null>(leaf.full);
-  const entries = leaf.lite.map(([p, k]) => [p, full.get(p) ?? k] as const);
-  await decide(shell, { _tag: "ReceiveStoreMetadata", at: Date.now(), range: { gte: from, lt: leaf.next ?? lt }, entries });
-};
-
-/**
- * One step of the range search: a range whose store fingerprint is known is matched when the local
- * one equals it; otherwise a large range is split 16 ways (one query), a small one read as metadata.
- */
-const rangeStep = async (shell: Shell, from: string): Promise<void> => {
-  const known = shell.fingerprints.get(from);
-  shell.fingerprints.delete(from);
-  const lt = known?.lt ?? null;
-  const [i, j] = [firstAtOrAfter(shell.listing, from), endIndex(shell, lt)];
-  if (known !== undefined && (await matches(shell, known.remote, i, j))) {
-    await decide(shell, { _tag: "MatchRange", at: Date.now(), range: { gte: from, lt } });
-    shell.itemsDone += j - i;
-    return;
-  }
-  // The store holds nothing in the range (its count is exact): every local item in it is new.
-  if (known !== undefined && known.remote.count === 0) {
-    await decide(shell, { _tag: "ReceiveStoreMetadata", at: Date.now(), range: { gte: from, lt }, entries: [] });
-    return;
-  }
-  // The range lies ahead of every event decided so far, so the answer does not depend on them being
-  // sent first — unless one reaches into other ranges (a directory deleted or moved).
-  if (shell.outbox.some(reachesOtherRanges)) await flush(shell);
-  if (j - i > smallRange) return descend(shell, from, lt, i, j, known?.dense ?? false);
-  await readMetadata(shell, from, lt);
-};
-
 /** Asks the store what it holds for some paths, and remembers it. */
 const fetchItems = async (shell: Shell, paths: ReadonlyArray<string>): Promise<ReadonlyArray<readonly [ItemPath, KnownItem | null]>> => {
   await flush(shell);
@@ -376,7 +132,7 @@ export const step = async (shell: Shell, next: Step.Step): Promise<void> => {
     case "ResyncNeeded":
       return begin(shell, "user-requested", "dirty");
     case "NeedRange":
-      return rangeStep(shell, next.from);
+      return RangeSearch.rangeStep(shell, next.from);
     case "NeedItems":
       await decide(shell, { _tag: "ReceiveItemMetadata", at: Date.now(), items: await fetchItems(shell, next.paths) });
       return;
@@ -419,7 +175,7 @@ const lookup = async (shell: Shell, path: ItemPath): Promise<KnownItem | undefin
   const seen = shell.view.get(path);
   if (seen !== undefined) return seen ?? undefined;
   // Other changed paths the view does not know are asked in the same query (one round trip for a burst).
-  const unknown = [...shell.dirty].filter((p) => p !== path && shell.view.get(p) === undefined).slice(0, itemBatch - 1);
+  const unknown = [...shell.dirty].filter((p) => p !== path && shell.view.get(p) === undefined).slice(0, RangeSearch.itemBatch - 1);
   const [[, item]] = (await fetchItems(shell, [path, ...unknown])) as [readonly [ItemPath, KnownItem | null]];
   return item ?? undefined;
 };

@@ -20,7 +20,7 @@ import { sha256 } from "../Sha256.ts";
 import * as Client from "../wire/Client.ts";
 import type { Options } from "./Agent.ts";
 import type * as LocalTree from "./LocalTree.ts";
-import type { Leaf, Split } from "./Resync.ts";
+import type { Leaf, Split } from "./RangeSearch.ts";
 import * as Outbound from "./Outbound.ts";
 import type * as Spool from "./Spool.ts";
 import type * as StoreView from "./StoreView.ts";
