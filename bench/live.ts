@@ -2,7 +2,7 @@
  * Live benchmark (`npm run bench:live`, `-- --quick` for a short run): an application process writes
  * at rising steady rates (small writes spread over 1,000 files) while the agent protects the tree
  * (watching it with fs.watch) into a store server process. Prints, per rate, p50 and p99 of the time
- * from a write returning to the acknowledgement of the first event that carries it, the rate the
+ * from a write beginning to the acknowledgement of the first event decided after it, the rate the
  * agent sustained, and its CPU share. Then the application's own write throughput (64 KiB blocks,
  * as fast as it can) alone, while protected, and during a full resync of a larger tree.
  *

@@ -1,6 +1,8 @@
 /**
  * The application of the live benchmark, in its own process: writes at a steady rate (small writes
- * spread over many files) and prints `w <path> <epoch ms>` as each write returns; or, with `max`,
+ * spread over many files) and prints `w <path> <epoch ms>` with the time each write began (the time
+ * after it returned can lag by a scheduling slice, long enough for the agent to have read the write
+ * already, so that its event would look older than the write); or, with `max`,
  * writes 64 KiB blocks to files as fast as it can and prints `rate <MB/s>`.
  *
  * Usage: node --import tsx bench/writer.ts ROOT steady RATE SECONDS | ROOT max SECONDS
@@ -25,10 +27,11 @@ if (mode === "steady") {
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const path = `app/f${i % 1000}.dat`;
+    const startedAt = Date.now();
     const h = await open(join(root, path), "a");
     await h.write(payload);
     await h.close();
-    lines.push(`w ${path} ${Date.now()}`);
+    lines.push(`w ${path} ${startedAt}`);
   }
 } else {
   const seconds = Number(a);
