@@ -51,7 +51,7 @@ export interface Shell {
   fingerprints: Map<string, { readonly lt: string | null; readonly remote: Fingerprint.Fingerprint; readonly dense: boolean }>;
   /** Ranges' store metadata (small ones) or splits (large ones) fetched ahead of their turn, by the range's first key. */
   prefetched: Map<string, Promise<Leaf | Split>>;
-  /** Events decided and spooled but not yet sent: sent together, before any query and before the agent rests. */
+  /** Events decided and spooled but not yet sent: sent together, before the agent rests and before any query whose answer depends on them. */
   outbox: Array<Event.Event>;
   /** Chunk bytes the outbox carries. */
   outboxBytes: number;
