@@ -108,9 +108,16 @@ const readLarge = async (abs: string, size: number): Promise<Uint8Array> => {
     let got = 0;
     for (;;) {
       if (got === bytes.length) {
-        const grown = new Uint8Array(bytes.length * 2 + 65536);
+        // At the size the stat gave: a small read tells whether the file has grown since.
+        const probe = new Uint8Array(65536);
+        const { bytesRead } = await handle.read(probe, 0, probe.length, got);
+        if (bytesRead === 0) return bytes;
+        const grown = new Uint8Array(bytes.length * 2 + probe.length);
         grown.set(bytes);
+        grown.set(probe.subarray(0, bytesRead), got);
         bytes = grown;
+        got += bytesRead;
+        continue;
       }
       const { bytesRead } = await handle.read(bytes, got, bytes.length - got, got);
       if (bytesRead === 0) return bytes.subarray(0, got);

@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import * as E from "fp-ts/lib/Either.js";
 import * as LocalTree from "../../adapters/agent/LocalTree.ts";
+import * as Manifest from "../../core/Manifest.ts";
 import type { ItemPath } from "../../core/ItemPath.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -59,6 +61,16 @@ test("an unchanged file read again gives only the bytes of the chunks the store 
     for (const d of lacking) assert.equal(again.chunks.get(d), whole.chunks.get(d));
     assert.equal(again.manifest, whole.manifest);
     assert.equal(again.meta, whole.meta);
+  }));
+
+test("a large file is read whole, and what was read reassembles it", () =>
+  withTree(async (root, tree) => {
+    const bytes = new Uint8Array(randomBytes(3 << 20));
+    await writeFile(join(root, "large"), bytes);
+    const item = (await tree.read("large" as ItemPath, true))!;
+    assert.is(item.meta.size, bytes.length);
+    const rebuilt = Manifest.assemble(item.manifest, (d) => item.chunks.get(d));
+    assert.ok(E.isRight(rebuilt) && Buffer.compare(rebuilt.right, bytes) === 0);
   }));
 
 test("a file that must be read mostly anyway is read whole", () =>
