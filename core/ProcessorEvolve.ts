@@ -20,7 +20,6 @@ import * as SortedMap from "./SortedMap.ts";
 
 type Flags = SortedMap.SortedMap<Flag>;
 
-
 const setRemote = (flags: Flags, path: string, remote: KnownItem | null | undefined): Flags => {
   const flag = SortedMap.get(flags, path);
   return flag === undefined ? flags : SortedMap.set(flags, path, { ...flag, remote });
@@ -85,13 +84,15 @@ const evolveInternal = (s: ProcessorState, e: Internal): ProcessorState => {
   const sync = s.sync;
   const withSync = (changes: Partial<Sync>): ProcessorState => ({ ...s, sync: { ...sync, ...changes } });
   switch (e._tag) {
-    case "ItemsFlagged":
+    case "ItemsFlagged": {
+      const flag: Flag = { cause: e.cause, remote: undefined };
       return withSync({
         // The first flags of a comparison (the whole listing) are built at once, not inserted one by one.
         flags: SortedMap.size(sync.flags) === 0
-          ? SortedMap.fromEntries(e.paths.map((p) => [p, { cause: e.cause, remote: undefined }] as const))
-          : e.paths.reduce((m, p) => (SortedMap.has(m, p) ? m : SortedMap.set(m, p, { cause: e.cause, remote: undefined })), sync.flags),
+          ? SortedMap.fromEntries(e.paths.map((p) => [p, flag] as const))
+          : e.paths.reduce((m, p) => (SortedMap.has(m, p) ? m : SortedMap.set(m, p, flag)), sync.flags),
       });
+    }
     case "StoreMetadataReceived": {
       const entries = new Map<string, KnownItem>(e.entries.filter(([p]) => contains(e.range, p) && ahead(sync, p)));
       const bounds = { gte: e.range.gte, lt: e.range.lt ?? undefined, gt: sync.cursor };

@@ -223,11 +223,7 @@ export const make = (db: Database, options: Options) => {
   };
 
   /** The fingerprint of a range of the catalogue. */
-  const fingerprint = async (source: string, range: Fingerprint.KeyRange): Promise<Fingerprint.Fingerprint> => {
-    let fp = Fingerprint.empty;
-    for await (const batch of itemFingerprints(source, range)) for (const [, h] of batch) fp = Fingerprint.combine(fp, Fingerprint.fromItemHash(h));
-    return fp;
-  };
+  const fingerprint = async (source: string, range: Fingerprint.KeyRange): Promise<Fingerprint.Fingerprint> => (await fingerprints(source, [range.gte], range.lt))[0]!;
 
   /** Every version of one item, oldest first. */
   const history = async (source: string, path: ItemPath): Promise<ReadonlyArray<History.Version>> => {

@@ -158,6 +158,12 @@ const descend = async (shell: Shell, from: string, lt: string | null, i: number,
   for (const [k, range] of small.entries()) fetchAhead(shell, range.gte, leaves.then((all) => all[k]!));
 };
 
+/** What the store holds for some paths (at most `itemBatch`). */
+export const askItems = async (shell: Shell, client: Client.Client, paths: ReadonlyArray<string>): Promise<ReadonlyArray<readonly [ItemPath, KnownItem | null]>> => {
+  const [reply] = await call(client.query({ _tag: "Items", source: shell.options.source, paths: [...paths] }));
+  return (await call(Client.decodeResult(Protocol.Items, reply))) as unknown as ReadonlyArray<readonly [ItemPath, KnownItem | null]>;
+};
+
 /** True when the agent must have the store's manifest of an item to send its difference: a file whose content may differ. */
 const needsManifest = async (shell: Shell, path: ItemPath, remote: KnownItem): Promise<boolean> => {
   if (remote.meta.type !== "file" || !listed(shell, path)) return false; // a file gone from the host is deleted whole
@@ -193,10 +199,7 @@ const fetchLeaves = async (shell: Shell, client: Client.Client, ranges: Readonly
     }
   }
   const fetched = new Map<string, KnownItem | null>();
-  for (let k = 0; k < wanted.length; k += itemBatch) {
-    const [items] = await call(client.query({ _tag: "Items", source: shell.options.source, paths: wanted.slice(k, k + itemBatch) }));
-    for (const [p, item] of (await call(Client.decodeResult(Protocol.Items, items))) as unknown as ReadonlyArray<readonly [ItemPath, KnownItem | null]>) fetched.set(p, item);
-  }
+  for (let k = 0; k < wanted.length; k += itemBatch) for (const [p, item] of await askItems(shell, client, wanted.slice(k, k + itemBatch))) fetched.set(p, item);
   return pages.map((page) => {
     const lite = page.entries as unknown as ReadonlyArray<readonly [ItemPath, KnownItem]>;
     const full = lite.flatMap(([p, k]): ReadonlyArray<readonly [ItemPath, KnownItem | null]> => {

@@ -118,8 +118,7 @@ const readLocal = async (shell: Shell, path: ItemPath, remote: KnownItem | null 
 /** Asks the store what it holds for some paths, and remembers it. */
 const fetchItems = async (shell: Shell, paths: ReadonlyArray<string>): Promise<ReadonlyArray<readonly [ItemPath, KnownItem | null]>> => {
   await flush(shell);
-  const [reply] = await call(connected(shell).query({ _tag: "Items", source: shell.options.source, paths: [...paths] }));
-  const items = (await call(Client.decodeResult(Protocol.Items, reply))) as unknown as ReadonlyArray<readonly [ItemPath, KnownItem | null]>;
+  const items = await RangeSearch.askItems(shell, connected(shell), paths);
   for (const [p, k] of items) shell.view.learn(p, k);
   return items;
 };
