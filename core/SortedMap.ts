@@ -137,8 +137,11 @@ const build = <V>(entries: ReadonlyArray<readonly [string, V]>, lo: number, hi: 
  * @category constructors
  */
 export const fromEntries = <V>(entries: Iterable<readonly [string, V]>): SortedMap<V> => {
+  // Entries already in strictly ascending key order (a sorted listing) are built from as they are.
+  const given = Array.isArray(entries) ? (entries as ReadonlyArray<readonly [string, V]>) : [...entries];
+  if (given.every((e, i) => i === 0 || compare(given[i - 1]![0], e[0]) < 0)) return { root: build(given, 0, given.length) };
   const byKey = new Map<string, V>();
-  for (const [k, v] of entries) byKey.set(k, v);
+  for (const [k, v] of given) byKey.set(k, v);
   const sorted = [...byKey].sort((a, b) => compare(a[0], b[0]));
   return { root: build(sorted, 0, sorted.length) };
 };
