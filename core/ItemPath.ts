@@ -135,6 +135,26 @@ export const parent = (p: ItemPath): ItemPath | undefined => {
   return i < 0 ? undefined : (p.slice(0, i) as ItemPath);
 };
 
+/**
+ * The key of the entry `name` of directory `dir` (a valid key, or "" for the root), checking only
+ * what the new segment adds: the same answer as `parse` of the joined path, at a fraction of its
+ * cost for a directory listing's entries.
+ *
+ * @example
+ * child("docs" as ItemPath, "a.txt") // Right("docs/a.txt")
+ * child("", "..")                     // Left(PathEscapesRoot)
+ *
+ * @category constructors
+ */
+export const child = (dir: ItemPath | "", name: string): E.Either<PathError, ItemPath> => {
+  const raw = dir === "" ? name : `${dir}/${name}`;
+  if (name.length === 0 || name.includes("/") || name === "." || name === ".." || name.length > maxSegmentLength) return parse(raw);
+  if (name.includes("\u0000")) return refuse("PathHasNul", raw);
+  if (raw.length > maxLength) return refuse("PathTooLong", raw);
+  if (loneSurrogate.test(name)) return refuse("PathNotUnicode", raw);
+  return E.right(raw as ItemPath);
+};
+
 /** Joins a validated directory key and a validated relative key. @category combinators */
 export const join = (dir: ItemPath, rest: ItemPath): ItemPath => `${dir}/${rest}` as ItemPath;
 

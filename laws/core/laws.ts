@@ -39,6 +39,9 @@ export const pathLaws = {
     const segments = p.right.split("/");
     return !p.right.startsWith("/") && !p.right.includes("\u0000") && segments.every((s) => s !== ".." && s !== "." && s !== "");
   },
+  /** A directory entry's key checked by its new segment alone is what parsing the joined path gives. */
+  childEqualsParse: (dir: ItemPath.ItemPath | "", name: string): boolean =>
+    sameJson(ItemPath.child(dir, name), ItemPath.parse(dir === "" ? name : `${dir}/${name}`)),
   /** Key order is the byte order of the UTF-8 encodings. */
   orderIsUtf8ByteOrder: (a: string, b: string): boolean => {
     const x = utf8.encode(a);

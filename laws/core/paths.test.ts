@@ -3,12 +3,16 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as E from "fp-ts/lib/Either.js";
 import * as ItemPath from "../../core/ItemPath.ts";
-import { rawPath } from "../arbitraries.ts";
+import { itemPath, rawPath } from "../arbitraries.ts";
 import { check } from "../property.ts";
 import { pathLaws, sortedMapLaws } from "./laws.ts";
 
 test("normalise is idempotent", () => check(fc.property(rawPath, pathLaws.normaliseIsIdempotent), 500));
 test("normalise never escapes the root", () => check(fc.property(rawPath, pathLaws.neverEscapesRoot), 500));
+const longName = fc.constantFrom("x".repeat(255), "x".repeat(256));
+const deepDir = Array.from({ length: 16 }, () => "d".repeat(250)).join("/") as ItemPath.ItemPath; // near the longest key
+test("a directory entry's key, checked by its new segment, equals the joined path parsed", () =>
+  check(fc.property(fc.oneof(fc.constant("" as const), itemPath, fc.constant(deepDir)), fc.oneof(rawPath, longName), pathLaws.childEqualsParse), 1000));
 test("key order is UTF-8 byte order", () => check(fc.property(fc.string({ unit: "binary" }), fc.string({ unit: "binary" }), pathLaws.orderIsUtf8ByteOrder), 500));
 
 const key = fc.string({ unit: fc.constantFrom("a", "b", "c", "/", "é"), maxLength: 6 });
