@@ -25,6 +25,7 @@ import * as Client from "../wire/Client.ts";
 import * as LocalTree from "./LocalTree.ts";
 import * as Resync from "./Resync.ts";
 import * as Spool from "./Spool.ts";
+import * as StatCache from "./StatCache.ts";
 import { ClientFailure, decide, flush, type Shell } from "./Shell.ts";
 import * as StoreView from "./StoreView.ts";
 import * as Watch from "./Watch.ts";
@@ -118,12 +119,12 @@ export const start = async (options: Options): Promise<Running> => {
     bytesSent: 0,
     wake: () => {},
   };
-  shell.tree.remember(await spool.readCache<readonly [string, LocalTree.Cached]>());
+  shell.tree.remember(StatCache.decode(await spool.readCache()));
   let savedAt = shell.tree.changes();
   const saveCache = async (): Promise<void> => {
     const changes = shell.tree.changes();
     if (changes === savedAt) return;
-    await spool.writeCache(shell.tree.cached()).then(() => (savedAt = changes), (e) => log(`cannot save the stat cache: ${(e as Error).message}`));
+    await spool.writeCache(StatCache.encode(shell.tree.cached())).then(() => (savedAt = changes), (e) => log(`cannot save the stat cache: ${(e as Error).message}`));
   };
   const cacheSaver = setInterval(() => void saveCache(), 60_000);
   let cacheSoon: ReturnType<typeof setTimeout> | undefined;

@@ -12,8 +12,8 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { closeSync, type Dirent, lstatSync, openSync, readFileSync, readlinkSync, readSync, type Stats } from "node:fs";
-import { lstat, open, readdir } from "node:fs/promises";
+import { closeSync, type Dirent, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, type Stats } from "node:fs";
+import { lstat, open } from "node:fs/promises";
 import { relative, resolve, sep } from "node:path";
 import * as Chunking from "../../core/Chunking.ts";
 import * as Digest from "../../core/Digest.ts";
@@ -49,7 +49,7 @@ export interface Cached {
   readonly meta: ItemMeta;
   readonly manifest: Manifest.Manifest;
   /** The item's fingerprint (its path and `meta`), once computed. */
-  print?: Fingerprint.Fingerprint;
+  print?: Fingerprint.Fingerprint | undefined;
 }
 
 /** Why an item could not be read (other than being gone). */
@@ -159,21 +159,32 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * digest: often the version the store still holds, whose manifest then need not be asked for.
    */
   const earlier = new Map<string, Manifest.Manifest>();
-  /** How many cached files have each content digest. */
-  const holders = new Map<string, number>();
-  const count = (digest: string | null, by: number): void => {
+  /**
+   * How many cached files have each content digest: counted once first asked for (`seenElsewhere`),
+   * then kept up to date, so a cache read back from disk need not decode every entry's metadata.
+   */
+  let holders: Map<string, number> | undefined;
+  const count = (entry: Cached | undefined, by: number): void => {
+    const digest = holders === undefined || entry === undefined ? null : entry.meta.digest;
     if (digest === null) return;
-    const n = (holders.get(digest) ?? 0) + by;
-    if (n > 0) holders.set(digest, n);
-    else holders.delete(digest);
+    const n = (holders!.get(digest) ?? 0) + by;
+    if (n > 0) holders!.set(digest, n);
+    else holders!.delete(digest);
+  };
+  const holdersByDigest = (): Map<string, number> => {
+    if (holders === undefined) {
+      holders = new Map();
+      for (const entry of cache.values()) count(entry, 1);
+    }
+    return holders;
   };
   const put = (path: string, entry: Cached): void => {
-    count(cache.get(path)?.meta.digest ?? null, -1);
+    count(cache.get(path), -1);
     cache.set(path, entry);
-    count(entry.meta.digest, 1);
+    count(entry, 1);
   };
   const drop = (path: string): boolean => {
-    count(cache.get(path)?.meta.digest ?? null, -1);
+    count(cache.get(path), -1);
     return cache.delete(path);
   };
   const forget = (hit: Cached | undefined): void => {
@@ -198,29 +209,45 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     return E.isRight(parsed) ? parsed.right : undefined;
   };
 
-  /** Every item under `dir` (an item path, "" for the root), sorted in key order. */
+  /**
+   * Every item under `dir` (an item path, "" for the root), sorted in key order. Directories are read
+   * with synchronous calls (a thread-pool round trip each cost more than the read), yielding to the
+   * event loop now and then. Each directory's entries are sorted by name, a subdirectory's contents
+   * placed where "name/" falls among them, so the listing comes out in key order.
+   */
   const list = async (dir = ""): Promise<ReadonlyArray<ItemPath.ItemPath>> => {
     const out: Array<ItemPath.ItemPath> = [];
-    // Item paths are built from the parent's and the entry's name (no path resolution per entry).
-    const walk = async (abs: string, rel: string): Promise<void> => {
+    let read = 0;
+    const walk = async (abs: string, rel: ItemPath.ItemPath | ""): Promise<void> => {
+      if (++read % 256 === 0) await new Promise((r) => setTimeout(r, 0));
       let entries: Array<Dirent>;
       try {
-        entries = await readdir(abs, { withFileTypes: true });
+        entries = readdirSync(abs, { withFileTypes: true });
       } catch {
         return;
       }
+      const inside = abs.endsWith(sep) ? abs : abs + sep;
+      // Entries are checked against the excluded paths only in a directory that holds one.
+      const excludes = excluded.some((x) => x.startsWith(inside));
+      // [sort key, item path, the directory to read there (for a subdirectory's contents)]
+      const ordered: Array<readonly [string, ItemPath.ItemPath, string | undefined]> = [];
       for (const entry of entries) {
-        if (!entry.isFile() && !entry.isDirectory() && !entry.isSymbolicLink()) continue;
-        const child = abs.endsWith(sep) ? abs + entry.name : abs + sep + entry.name;
-        if (isExcluded(child)) continue;
-        const path = ItemPath.parse(rel === "" ? entry.name : `${rel}/${entry.name}`);
+        const isDir = entry.isDirectory();
+        if (!isDir && !entry.isFile() && !entry.isSymbolicLink()) continue;
+        if (excludes && isExcluded(inside + entry.name)) continue;
+        const path = ItemPath.child(rel, entry.name);
         if (E.isLeft(path)) continue;
-        out.push(path.right);
-        if (entry.isDirectory()) await walk(child, path.right);
+        ordered.push([entry.name, path.right, undefined]);
+        if (isDir) ordered.push([`${entry.name}/`, path.right, inside + entry.name]);
+      }
+      ordered.sort((a, b) => ItemPath.compare(a[0], b[0]));
+      for (const [, path, contents] of ordered) {
+        if (contents === undefined) out.push(path);
+        else await walk(contents, path);
       }
     };
-    await walk(dir === "" ? base : full(dir), dir);
-    return out.sort(ItemPath.compare);
+    await walk(dir === "" ? base : full(dir), dir as ItemPath.ItemPath | "");
+    return out.sort(ItemPath.compare); // already in order: one pass
   };
 
   const metaOf = (st: Stats, type: ItemMeta["type"], digest: Digest.Digest | null, size: number, linkTarget: string | null): ItemMeta => ({
@@ -287,6 +314,15 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     }
   };
 
+  /** A cache entry's fingerprint, computed the first time and kept with it. */
+  const keptPrint = (path: ItemPath.ItemPath, hit: Cached): Fingerprint.Fingerprint => {
+    if (hit.print === undefined) {
+      hit.print = Fingerprint.ofItem(sha256, path, hit.meta);
+      changes++;
+    }
+    return hit.print;
+  };
+
   /** The cached item of a file whose stat data are `st`, if they still match and are not racy. */
   const fromCache = (path: ItemPath.ItemPath, st: Stats | undefined): LocalItem | undefined => {
     const hit = cache.get(path);
@@ -298,12 +334,19 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const peek = async (path: ItemPath.ItemPath): Promise<LocalItem | undefined> => fromCache(path, statOrUndefined(full(path)));
 
   /**
-   * `peek` for many paths at once, with synchronous stat calls: for a whole tree's check a
-   * synchronous `lstat` costs a third of an asynchronous one. Callers keep batches small (a few
-   * hundred paths block the event loop for well under a millisecond).
+   * The fingerprints of files whose stat data still match their cache entries (`undefined` for the
+   * others), with synchronous stat calls: for a whole tree's check a synchronous `lstat` costs a
+   * third of an asynchronous one. Nothing else of an entry is used, so an entry read back from disk
+   * is not decoded further. Callers keep batches small (a few hundred paths block the event loop for
+   * well under a millisecond).
    */
-  const peekAll = (paths: ReadonlyArray<ItemPath.ItemPath>): ReadonlyArray<LocalItem | undefined> =>
-    paths.map((path) => fromCache(path, statOrUndefined(full(path))));
+  const cachedPrints = (paths: ReadonlyArray<ItemPath.ItemPath>): ReadonlyArray<Fingerprint.Fingerprint | undefined> =>
+    paths.map((path) => {
+      const hit = cache.get(path);
+      const st = hit === undefined ? undefined : statOrUndefined(full(path));
+      if (st === undefined || !st.isFile() || hit!.key !== statKey(st) || !settled(hit!.readAt, st.mtimeMs)) return undefined;
+      return keptPrint(path, hit!);
+    });
 
   /** True when a file's stat data equal those of its last read (directories and links: when they still exist). */
   const isUnchanged = async (path: ItemPath.ItemPath): Promise<boolean> => {
@@ -328,7 +371,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * go of): a file created with it was most likely moved or copied, and the store may hold its chunks.
    */
   const seenElsewhere = (path: string, digest: string | null): boolean =>
-    digest !== null && (earlier.has(digest) || (holders.get(digest) ?? 0) > (cache.get(path)?.meta.digest === digest ? 1 : 0));
+    digest !== null && (earlier.has(digest) || (holdersByDigest().get(digest) ?? 0) > (cache.get(path)?.meta.digest === digest ? 1 : 0));
 
   /**
    * An item's fingerprint; for a cached file (`meta` as the cache gave it) it is kept with the entry,
@@ -336,12 +379,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    */
   const printOf = (path: ItemPath.ItemPath, meta: ItemMeta): Fingerprint.Fingerprint => {
     const hit = cache.get(path);
-    if (hit === undefined || hit.meta !== meta) return Fingerprint.ofItem(sha256, path, meta);
-    if (hit.print === undefined) {
-      hit.print = Fingerprint.ofItem(sha256, path, meta);
-      changes++;
-    }
-    return hit.print;
+    return hit === undefined || hit.meta !== meta ? Fingerprint.ofItem(sha256, path, meta) : keptPrint(path, hit);
   };
 
   /** The stat cache, to persist between runs. */
@@ -351,7 +389,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     for (const [path, entry] of entries) put(path, entry);
   };
 
-  return { root: base, list, read, peek, peekAll, printOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
+  return { root: base, list, read, peek, cachedPrints, printOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

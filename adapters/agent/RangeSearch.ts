@@ -66,10 +66,14 @@ const learnPrints = async (shell: Shell, i: number, j: number, readAll: boolean)
     const unknown: Array<number> = [];
     for (let n = k; n < Math.min(j, k + readBatch); n++) if (prints[n] === undefined) unknown.push(n);
     if (unknown.length === 0) continue;
-    const cached = shell.tree.peekAll(unknown.map((n) => shell.listing[n]!));
+    const cached = shell.tree.cachedPrints(unknown.map((n) => shell.listing[n]!));
     for (const [x, n] of unknown.entries()) {
+      if (cached[x] !== undefined) {
+        prints[n] = cached[x];
+        continue;
+      }
       const path = shell.listing[n]!;
-      const item = cached[x] ?? (readAll ? await shell.tree.read(path, false).catch(() => null) : undefined);
+      const item = readAll ? await shell.tree.read(path, false).catch(() => null) : undefined;
       if (item === undefined) complete = false;
       else prints[n] = item === null ? null : shell.tree.printOf(path, item.meta);
     }

@@ -164,23 +164,25 @@ export const open = async (dir: string, identity: { readonly source: string; rea
     handle = await openFile(logFile, "w");
   };
 
-  const cacheFile = join(dir, "cache.json");
+  const cacheFile = join(dir, "stat-cache");
+  await rm(join(dir, "cache.json"), { force: true }); // an older agent's cache, in a format no longer read
   return {
-    /** The persisted stat cache of the tree (empty when missing or damaged). */
-    readCache: async <A>(): Promise<ReadonlyArray<A>> => {
+    /** The persisted stat cache's text (empty when missing or damaged). */
+    readCache: async (): Promise<string> => {
       try {
-        const file = await readFile(cacheFile, "utf8");
-        const newline = file.indexOf("\n");
-        const text = file.slice(newline + 1);
-        return file.slice(0, newline) === hexOf(text) ? (JSON.parse(text) as ReadonlyArray<A>) : [];
+        const file = await readFile(cacheFile);
+        const newline = file.indexOf(10);
+        const body = file.subarray(newline + 1);
+        // Checked as bytes: hashing the decoded text would encode it all to UTF-8 again.
+        return file.subarray(0, newline).toString("latin1") === createHash("sha256").update(body).digest("hex") ? body.toString("utf8") : "";
       } catch {
-        return [];
+        return "";
       }
     },
-    /** Persists the stat cache (atomically: a temporary file renamed into place): its checksum, a newline, its JSON. */
-    writeCache: async (entries: ReadonlyArray<unknown>): Promise<void> => {
-      const text = JSON.stringify(entries);
-      await writeFile(`${cacheFile}.tmp`, `${hexOf(text)}\n${text}`);
+    /** Persists the stat cache's text (atomically: a temporary file renamed into place) after its checksum and a newline. */
+    writeCache: async (text: string): Promise<void> => {
+      const body = Buffer.from(text, "utf8");
+      await writeFile(`${cacheFile}.tmp`, Buffer.concat([Buffer.from(`${createHash("sha256").update(body).digest("hex")}\n`), body]));
       await rename(`${cacheFile}.tmp`, cacheFile);
     },
     /** True when the local state was found damaged and discarded. */
