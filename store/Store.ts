@@ -30,6 +30,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import * as Append from "./Append.ts";
 import * as Chunks from "./Chunks.ts";
+import * as FingerprintIndex from "./FingerprintIndex.ts";
 import * as Retention from "./Retention.ts";
 import { type BatchOperation, batches, type Database, entries, parseJson } from "./Database.ts";
 import * as Keys from "./Keys.ts";
@@ -44,6 +45,8 @@ export interface Options {
   readonly sync?: boolean;
   /** Where chunk bytes live (default: values in the database). */
   readonly chunks?: Chunks.Chunks;
+  /** Most item fingerprints kept in memory, over all sources, to answer range fingerprints (default 2,000,000: about 200 MB). */
+  readonly indexedItems?: number;
 }
 
 /** What an accepted append did. */
@@ -120,6 +123,7 @@ export const make = (db: Database, options: Options) => {
       if (operations.length > 0) {
         const chunkOperations = await chunkStore.stage(planned.right.fresh);
         await db.batch([...operations, ...chunkOperations], { sync: options.sync ?? true });
+        indexCommitted(source, operations);
         heads.set(source, planned.right.head);
         counters.set(source, planned.right.stats);
       }
@@ -174,8 +178,17 @@ export const make = (db: Database, options: Options) => {
    * (`null` = the end), in one scan.
    */
   const fingerprints = async (source: string, bounds: ReadonlyArray<string>, last: string | null): Promise<ReadonlyArray<Fingerprint.Fingerprint>> => {
+    if (bounds.length === 0) return [];
+    if (ascending(bounds, last)) return FingerprintIndex.ranges(await fingerprintIndex(source), bounds, last);
+    return scanFingerprints(source, bounds, last);
+  };
+
+  const ascending = (bounds: ReadonlyArray<string>, last: string | null): boolean =>
+    bounds.every((b, k) => k === 0 || compare(bounds[k - 1]!, b) < 0) && (last === null || compare(bounds[bounds.length - 1]!, last) < 0);
+
+  /** `fingerprints` by a scan of the `f` projection (for bounds out of order, which the index does not answer as a scan would). */
+  const scanFingerprints = async (source: string, bounds: ReadonlyArray<string>, last: string | null): Promise<ReadonlyArray<Fingerprint.Fingerprint>> => {
     const out = bounds.map(() => Fingerprint.empty);
-    if (bounds.length === 0) return out;
     let at = 0;
     for await (const batch of itemFingerprints(source, { gte: bounds[0]!, lt: last })) {
       for (const [path, h] of batch) {
@@ -206,6 +219,51 @@ export const make = (db: Database, options: Options) => {
       }
       indexed.add(source);
     });
+  };
+
+  /**
+   * The in-memory fingerprint indexes of the sources last asked about (most recent last), built from
+   * the `f` projection on first use and kept in step with every append committed after that; at most
+   * `indexedItems` entries in all, the least recently used dropped first.
+   */
+  const indexes = new Map<string, FingerprintIndex.FingerprintIndex>();
+  const indexedItems = options.indexedItems ?? 2_000_000;
+  const fingerprintIndex = async (source: string): Promise<FingerprintIndex.FingerprintIndex> => {
+    const kept = indexes.get(source);
+    if (kept !== undefined) {
+      indexes.delete(source);
+      indexes.set(source, kept);
+      return kept;
+    }
+    await ensureIndexed(source);
+    // Built under the source's append lock: no append can commit between the scan and the index's first use.
+    return serialised(source, async () => {
+      const entries: Array<readonly [string, Uint8Array]> = [];
+      for await (const batch of itemFingerprints(source, { gte: "", lt: null })) entries.push(...batch);
+      const built = FingerprintIndex.fromSorted(entries);
+      indexes.set(source, built);
+      let total = [...indexes.values()].reduce((n, x) => n + x.size, 0);
+      for (const [other, x] of indexes) {
+        if (total <= indexedItems || other === source) break;
+        indexes.delete(other);
+        total -= x.size;
+      }
+      return built;
+    });
+  };
+
+  /** Builds a source's fingerprint index ahead of the comparison that will ask for it (when its agent connects). */
+  const warm = async (source: string): Promise<void> => {
+    if (!indexes.has(source)) await fingerprintIndex(source);
+  };
+
+  /** Brings a source's fingerprint index (if it has one) up to date with a committed batch. */
+  const indexCommitted = (source: string, operations: ReadonlyArray<BatchOperation>): void => {
+    const index = indexes.get(source);
+    if (index === undefined) return;
+    const prefix = Keys.itemFingerprintRange(source).gte;
+    FingerprintIndex.apply(index, operations.flatMap((op): ReadonlyArray<readonly [string, Uint8Array | null]> =>
+      op.key.startsWith(prefix) ? [[Keys.pathOfItemFingerprintKey(source, op.key), op.type === "put" ? op.value : null]] : []));
   };
 
   /** The item fingerprints of a range of the catalogue, in key order, a batch at a time. */
@@ -363,7 +421,7 @@ export const make = (db: Database, options: Options) => {
   };
 
 
-  return { append, putChunks, head, sources, catalogue, metadata, items, fingerprint, fingerprints, history, treeAsOf, log, seqAt, chunk, holds, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
+  return { append, putChunks, head, sources, catalogue, metadata, items, fingerprint, fingerprints, warm, history, treeAsOf, log, seqAt, chunk, holds, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
 };
 
 /**

@@ -201,7 +201,11 @@ export const run = (config: Config, registry: Registry, link: Link): Effect.Effe
   Effect.gen(function* () {
     const hello = yield* handshake(config, link);
     const head = hello.source === null ? null : yield* Effect.promise(() => Queries.headMark(config.store, hello.source!));
-    if (hello.role === "agent") yield* register(registry, link, hello.source!);
+    if (hello.role === "agent") {
+      yield* register(registry, link, hello.source!);
+      // The agent lists and stats its tree now; meanwhile the store readies the fingerprints it will ask for.
+      void config.store.warm(hello.source!).catch(() => undefined);
+    }
     const welcome = Effect.gen(function* () {
       yield* link.send({ _tag: "Welcome", generation: yield* Effect.promise(() => config.store.generation()), head });
       config.log(`${link.peer} ${hello.role}${hello.source === null ? "" : ` for ${hello.source}`} connected`);

@@ -98,7 +98,11 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>, pl
     check(fc.asyncProperty(validLog, fc.array(fc.nat(), { maxLength: 4 }), fc.boolean(), async (log, cuts, legacy) => {
       const source = freshSource();
       await store.fingerprints(source, [""], null); // the index exists before the appends, which must keep it
-      await appendOk(store, source, renumber(log, source));
+      const events = renumber(log, source);
+      const half = events.length >> 1;
+      await appendOk(store, source, events.slice(0, half));
+      await store.fingerprints(source, ["", "m"], null); // asked between appends too
+      await appendOk(store, source, events.slice(half));
       const items = await dump(store, source);
       let reader = store;
       if (legacy) {
