@@ -276,7 +276,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     // The cache keeps what was read only if the file did not change while it was read.
     const after = small ? statOrUndefined(full(path)) : await lstat(full(path)).catch(() => undefined);
     if (hit !== undefined && hit.meta.digest !== meta.digest) forget(hit);
-    if (after !== undefined && statKey(after) === key) put(path, { key, readAt: Date.now(), meta, manifest });
+    // Its fingerprint is taken now (a few µs beside the read), not by the next comparison of the whole tree.
+    if (after !== undefined && statKey(after) === key) put(path, { key, readAt: Date.now(), meta, manifest, print: Fingerprint.ofItem(sha256, path, meta) });
     else drop(path);
     changes++;
     return { path, meta, manifest, chunks: withBytes ? chunks : new Map() };

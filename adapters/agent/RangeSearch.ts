@@ -33,6 +33,8 @@ const fanout = 16;
 const maxParts = 256;
 /** About how many local items a sub-range of a dense split holds. */
 const denseLeaf = 4;
+/** Most splits asked ahead that one step of the search examines before their turn. */
+const splitsExaminedAhead = 4;
 /** How many local items are checked at once for their fingerprints. */
 const readBatch = 256;
 /** Most items one `Items` query asks for. */
@@ -87,12 +89,7 @@ const learnPrints = async (shell: Shell, i: number, j: number, readAll: boolean)
  */
 const localFingerprint = async (shell: Shell, i: number, j: number): Promise<Fingerprint.Fingerprint> => {
   await learnPrints(shell, i, j, true);
-  let fp = Fingerprint.empty;
-  for (let n = i; n < j; n++) {
-    const print = shell.prints[n];
-    if (print != null) fp = Fingerprint.combine(fp, print);
-  }
-  return fp;
+  return Fingerprint.sum(shell.prints, i, j);
 };
 
 /**
@@ -116,11 +113,23 @@ const endIndex = (shell: Shell, lt: string | null): number => (lt === null ? she
  */
 const partsFor = (n: number, dense: boolean): number => (dense ? Math.min(maxParts, Math.max(fanout, Math.ceil(n / denseLeaf))) : fanout);
 
-/** A range's split: the bounds of its sub-ranges and the store's fingerprints of them. */
+/**
+ * A range's split: the bounds of its sub-ranges (the first is the range's start), where the range
+ * ends, and the store's fingerprints of them; `examined` once its sub-ranges have been compared and
+ * what the differing ones need asked for.
+ */
 export interface Split {
   readonly _tag: "Split";
   readonly bounds: ReadonlyArray<string>;
+  readonly lt: string | null;
   readonly remote: ReadonlyArray<Fingerprint.Fingerprint>;
+  examined: boolean;
+}
+
+/** An answer asked ahead of its range's turn, and the answer once it has come. */
+export interface Ahead {
+  readonly answer: Promise<Leaf | Split>;
+  arrived?: Leaf | Split;
 }
 
 /** Asks the store for the fingerprints of sub-ranges of [from, lt), split by the local items i…j-1. */
@@ -131,18 +140,27 @@ const askSplit = async (shell: Shell, client: Client.Client, from: string, lt: s
   const [reply] = await call(client.query({ _tag: "Fingerprints", source: shell.options.source, bounds, last: lt }));
   const remote = await call(Client.decodeResult(t.array(Fingerprint.Fingerprint), reply));
   if (remote.length !== bounds.length) throw new ClientFailure({ _tag: "QueryFailed", reason: "the store sent the wrong number of fingerprints" });
-  return { _tag: "Split", bounds, remote };
+  return { _tag: "Split", bounds, lt, remote, examined: false };
 };
 
 /**
  * Splits a range that differs: compares its sub-ranges with the store's fingerprints (asked ahead,
  * or now), and asks ahead for the metadata or the split of each sub-range that differs, so one
- * level of the descent costs about one wait, not one per range.
+ * level of the descent costs about one wait, not one per range. A split examined ahead of its turn
+ * (`examineArrived`) has done all this already.
  */
 const descend = async (shell: Shell, from: string, lt: string | null, i: number, j: number, dense: boolean): Promise<void> => {
   const ahead = await takeAhead(shell, from, "Split");
+  if (ahead?.examined === true) return;
   // What the stat cache answers is checked while the store computes its fingerprints.
-  const [{ bounds, remote }] = await Promise.all([ahead ?? askSplit(shell, connected(shell), from, lt, i, j, dense), learnPrints(shell, i, j, false)]);
+  const [split] = await Promise.all([ahead ?? askSplit(shell, connected(shell), from, lt, i, j, dense), learnPrints(shell, i, j, false)]);
+  await examine(shell, split);
+};
+
+/** Compares a split's sub-ranges with the local items, and asks ahead for what each differing one needs. */
+const examine = async (shell: Shell, split: Split): Promise<void> => {
+  split.examined = true;
+  const { bounds, lt, remote } = split;
   const ranges: Array<{ readonly b: string; readonly end: string | null; readonly from: number; readonly to: number; readonly differs: boolean }> = [];
   for (const [k, b] of bounds.entries()) {
     const end = bounds[k + 1] ?? lt;
@@ -160,6 +178,24 @@ const descend = async (shell: Shell, from: string, lt: string | null, i: number,
   if (small.length === 0) return;
   const leaves = fetchLeaves(shell, connected(shell), small);
   for (const [k, range] of small.entries()) fetchAhead(shell, range.gte, leaves.then((all) => all[k]!));
+};
+
+/**
+ * Examines splits asked ahead whose answers have come (a few at a time, in key order), so the
+ * metadata their differing sub-ranges need is on its way while the ranges before them are
+ * processed — without this, each range of a dense change waited for its own round trip when the
+ * cursor reached it.
+ */
+const examineArrived = async (shell: Shell): Promise<void> => {
+  let examined = 0;
+  for (const ahead of shell.prefetched.values()) {
+    if (examined === splitsExaminedAhead) return;
+    if (ahead.arrived?._tag !== "Split" || ahead.arrived.examined) continue;
+    const { bounds, lt } = ahead.arrived;
+    await learnPrints(shell, firstAtOrAfter(shell.listing, bounds[0]!), endIndex(shell, lt), false);
+    await examine(shell, ahead.arrived);
+    examined++;
+  }
 };
 
 /** What the store holds for some paths (at most `itemBatch`). */
@@ -221,15 +257,17 @@ const fetchLeaves = async (shell: Shell, client: Client.Client, ranges: Readonly
  * deleted or renamed) discards what was fetched ahead (`Shell.decide` does).
  */
 const fetchAhead = (shell: Shell, from: string, answer: Promise<Leaf | Split>): void => {
-  answer.catch(() => undefined); // awaited (and its failure handled) when its turn comes, or dropped
-  shell.prefetched.set(from, answer);
+  const ahead: Ahead = { answer };
+  // Awaited (and a failure handled) when its turn comes, or dropped.
+  answer.then((a) => (ahead.arrived = a), () => undefined);
+  shell.prefetched.set(from, ahead);
 };
 
 /** The answer of the given kind asked ahead for the range starting at `from`, if any. */
 const takeAhead = async <K extends "Leaf" | "Split">(shell: Shell, from: string, kind: K): Promise<Extract<Leaf | Split, { _tag: K }> | undefined> => {
   const ahead = shell.prefetched.get(from);
   shell.prefetched.delete(from);
-  const answer = ahead === undefined ? undefined : await ahead;
+  const answer = ahead === undefined ? undefined : await ahead.answer;
   return answer?._tag === kind ? (answer as Extract<Leaf | Split, { _tag: K }>) : undefined;
 };
 
@@ -264,6 +302,7 @@ export const rangeStep = async (shell: Shell, from: string): Promise<void> => {
   // The range lies ahead of every event decided so far, so the answer does not depend on them being
   // sent first — unless one reaches into other ranges (a directory deleted or moved).
   if (shell.outbox.some(reachesOtherRanges)) await flush(shell);
+  await examineArrived(shell);
   if (j - i > smallRange) return descend(shell, from, lt, i, j, known?.dense ?? false);
   await readMetadata(shell, from, lt);
 };

@@ -20,7 +20,7 @@ import { sha256 } from "../Sha256.ts";
 import * as Client from "../wire/Client.ts";
 import type { Options } from "./Agent.ts";
 import type * as LocalTree from "./LocalTree.ts";
-import type { Leaf, Split } from "./RangeSearch.ts";
+import type { Ahead } from "./RangeSearch.ts";
 import * as Outbound from "./Outbound.ts";
 import type * as Spool from "./Spool.ts";
 import type * as StoreView from "./StoreView.ts";
@@ -50,7 +50,7 @@ export interface Shell {
    */
   fingerprints: Map<string, { readonly lt: string | null; readonly remote: Fingerprint.Fingerprint; readonly dense: boolean }>;
   /** Ranges' store metadata (small ones) or splits (large ones) fetched ahead of their turn, by the range's first key. */
-  prefetched: Map<string, Promise<Leaf | Split>>;
+  prefetched: Map<string, Ahead>;
   /** Events decided and spooled but not yet sent: sent together, before the agent rests and before any query whose answer depends on them. */
   outbox: Array<Event.Event>;
   /** Chunk bytes the outbox carries. */

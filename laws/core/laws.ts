@@ -210,6 +210,13 @@ export const fingerprintLaws = {
     const viaPrefixes = Fingerprint.subtract(Fingerprint.ofItems(sha256, items.slice(0, to)), Fingerprint.ofItems(sha256, items.slice(0, from)));
     return Fingerprint.equals(range, viaPrefixes);
   },
+  /** `sum` of a slice (absent prints skipped) equals combining its prints one by one. */
+  sumIsTheFold: (items: ReadonlyArray<readonly [string, ItemMeta]>, holes: ReadonlyArray<boolean>, i: number, j: number): boolean => {
+    const prints = items.map(([p, m], k) => (holes[k % Math.max(1, holes.length)] === true ? null : Fingerprint.ofItem(sha256, p, m)));
+    const [from, to] = i <= j ? [i, j] : [j, i];
+    const folded = prints.slice(from, to).reduce<Fingerprint.Fingerprint>((fp, x) => (x === null ? fp : Fingerprint.combine(fp, x)), Fingerprint.empty);
+    return Fingerprint.equals(Fingerprint.sum(prints, from, to), folded);
+  },
   /** `split` covers its range exactly, with adjacent, non-empty, ordered sub-ranges. */
   splitCoversRange: (keys: ReadonlyArray<string>, parts: number): boolean => {
     const ranges = Fingerprint.split(Fingerprint.everything, keys, parts);

@@ -20,6 +20,8 @@ const listing = fc.uniqueArray(fc.tuple(path, meta), { selector: ([p]) => p }).m
 test("fingerprints combine over any split", () => check(fc.property(listing, fc.nat(), (items, i) => fingerprintLaws.combinesOverSplit(items, i % (items.length + 1)))));
 test("a range's fingerprint is a difference of prefix fingerprints", () =>
   check(fc.property(listing, fc.nat(), fc.nat(), (items, i, j) => fingerprintLaws.prefixSubtraction(items, i % (items.length + 1), j % (items.length + 1)))));
+test("a slice's prints summed in place equal them combined one by one", () =>
+  check(fc.property(listing, fc.array(fc.boolean()), fc.nat(), fc.nat(), (items, holes, i, j) => fingerprintLaws.sumIsTheFold(items, holes, i % (items.length + 1), j % (items.length + 1)))));
 test("range split covers the range", () => check(fc.property(fc.uniqueArray(path).map((k) => [...k].sort(ItemPathM.compare)), fc.integer({ min: 1, max: 8 }), fingerprintLaws.splitCoversRange)));
 
 const listed = listing.map((xs) => xs.map(([p, m]) => ({ path: p, meta: m })));
