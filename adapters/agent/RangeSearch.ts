@@ -69,16 +69,23 @@ const learnPrints = async (shell: Shell, i: number, j: number, readAll: boolean)
     for (let n = k; n < Math.min(j, k + readBatch); n++) if (prints[n] === undefined) unknown.push(n);
     if (unknown.length === 0) continue;
     const cached = shell.tree.cachedPrints(unknown.map((n) => shell.listing[n]!));
+    const toRead: Array<number> = [];
     for (const [x, n] of unknown.entries()) {
-      if (cached[x] !== undefined) {
-        prints[n] = cached[x];
-        continue;
-      }
+      if (cached[x] !== undefined) prints[n] = cached[x];
+      else if (readAll) toRead.push(n);
+      else complete = false;
+    }
+    // Two at a time: one file is read (by the thread pool) while the other is chunked here.
+    const readOne = async (n: number): Promise<void> => {
       const path = shell.listing[n]!;
-      const item = readAll ? await shell.tree.read(path, false).catch(() => null) : undefined;
+      const item = await shell.tree.read(path, false).catch(() => null);
       if (item === undefined) complete = false;
       else prints[n] = item === null ? null : shell.tree.printOf(path, item.meta);
-    }
+    };
+    const lanes = [0, 1].map(async () => {
+      for (let n = toRead.shift(); n !== undefined; n = toRead.shift()) await readOne(n);
+    });
+    await Promise.all(lanes);
   }
   return complete;
 };

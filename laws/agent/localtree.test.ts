@@ -10,7 +10,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as E from "fp-ts/lib/Either.js";
 import * as LocalTree from "../../adapters/agent/LocalTree.ts";
+import * as Chunking from "../../core/Chunking.ts";
 import * as Manifest from "../../core/Manifest.ts";
+import { sha256 } from "../../adapters/Sha256.ts";
 import type { ItemPath } from "../../core/ItemPath.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,6 +73,20 @@ test("a large file is read whole, and what was read reassembles it", () =>
     assert.is(item.meta.size, bytes.length);
     const rebuilt = Manifest.assemble(item.manifest, (d) => item.chunks.get(d));
     assert.ok(E.isRight(rebuilt) && Buffer.compare(rebuilt.right, bytes) === 0);
+  }));
+
+test("large files read at once for their manifests only (into reused buffers) each get their own, right manifest", () =>
+  withTree(async (root, tree) => {
+    const contents = [6, 5, 7, 6].map((mib) => new Uint8Array(randomBytes(mib << 20)));
+    for (const [k, bytes] of contents.entries()) await writeFile(join(root, `f${k}`), bytes);
+    const items = await Promise.all(contents.map((_, k) => tree.read(`f${k}` as ItemPath, false)));
+    const again = await Promise.all(contents.map((_, k) => tree.read(`f${k}` as ItemPath, false)));
+    for (const [k, bytes] of contents.entries()) {
+      const expected = Manifest.build(bytes, Chunking.defaultParams, sha256).manifest;
+      assert.equal(items[k]!.manifest, expected, `f${k}`);
+      assert.equal(again[k]!.manifest, expected, `f${k} read again`);
+      assert.is(items[k]!.chunks.size, 0, "no bytes kept");
+    }
   }));
 
 test("a file that must be read mostly anyway is read whole", () =>
