@@ -109,6 +109,7 @@ export const start = async (options: Options): Promise<Running> => {
     listing: [],
     prints: [],
     outbox: [],
+    sending: Promise.resolve(),
     outboxBytes: 0,
     previous: new Map(),
     prefetched: new Map(),

@@ -53,6 +53,8 @@ export interface Shell {
   prefetched: Map<string, Ahead>;
   /** Events decided and spooled but not yet sent: sent together, before the agent rests and before any query whose answer depends on them. */
   outbox: Array<Event.Event>;
+  /** The send of the last batch taken from the outbox (resolved once sent, or failed). */
+  sending: Promise<void>;
   /** Chunk bytes the outbox carries. */
   outboxBytes: number;
   /** The store's manifest of the version each outbox event replaces, by sequence number (for deltas). */
@@ -160,7 +162,7 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
   shell.spool.add(events);
   shell.outbox.push(...events);
   shell.outboxBytes += events.reduce((n, e) => n + chunkBytes(Event.chunksOf(e)), 0);
-  if (shell.outbox.length >= outboxEvents || shell.outboxBytes >= messageChunkBytes) await flush(shell);
+  if (shell.outbox.length >= outboxEvents || shell.outboxBytes >= messageChunkBytes) await dispatch(shell);
   return events;
 };
 
@@ -169,26 +171,40 @@ export const reachesOtherRanges = (e: Event.Event): boolean =>
   e._tag === "ItemRenamed" || (e._tag === "ItemDeleted" && e.base?.type === "dir");
 
 /** Most events held in the outbox before it is sent. */
-const outboxEvents = 256;
+const outboxEvents = 64;
 
 /**
- * Sends the outbox. A send that fails leaves the events in the spool, for the replay on reconnect
- * (which is why a reconnect empties the outbox).
+ * Sends the outbox and waits until it is sent. A send that fails leaves the events in the spool, for
+ * the replay on reconnect (which is why a reconnect empties the outbox).
  */
 export const flush = async (shell: Shell): Promise<void> => {
+  await dispatch(shell);
+  await shell.sending;
+};
+
+/**
+ * Starts sending the outbox, after the send before it (one batch in flight, so a fast comparison
+ * cannot pile up batches in memory), without waiting for it: preparing a batch can wait on the
+ * store (signatures for deltas), and the comparison goes on meanwhile.
+ */
+const dispatch = async (shell: Shell): Promise<void> => {
+  await shell.sending;
   if (shell.outbox.length === 0) return;
   const events = shell.outbox;
   const previous = shell.previous;
   shell.outbox = [];
   shell.outboxBytes = 0;
   shell.previous = new Map();
+  (globalThis as any).TL?.('disp ' + events.length);
   await shell.spool.write();
   const client = shell.client;
   if (client === undefined || client.isClosed()) return;
   const sent = Outbound.prepare(client, events, previous, sha256, shell.tree.seenElsewhere).pipe(
     Effect.tap((outgoing) => Effect.sync(() => (shell.bytesSent += outgoing.reduce((n, e) => n + chunkBytes(sentChunksOf(e)), 0)))),
+    Effect.tap(() => Effect.sync(() => (globalThis as any).TL?.('prepared'))),
     Effect.flatMap((outgoing) => transmit(client, outgoing)),
+    Effect.tap(() => Effect.sync(() => (globalThis as any).TL?.('sent'))),
   );
-  await call(sent).catch(() => undefined);
+  shell.sending = call(sent).catch(() => undefined);
 };
 
