@@ -132,8 +132,9 @@ export async function* answer(store: Store, q: Exclude<Protocol.Query, { _tag: "
     case "Signatures": {
       if (q.digests.length > maxChunksPerQuery) throw new QueryFailed(`at most ${maxChunksPerQuery} chunks per query`);
       const out: Array<Delta.Signature | null> = [];
-      for (const [i, d] of q.digests.entries()) {
-        const bytes = await store.chunk(d);
+      // Read at once: each is a database lookup and a file read, a thread-pool round trip apiece.
+      const chunks = await Promise.all(q.digests.map((d) => store.chunk(d)));
+      for (const [i, bytes] of chunks.entries()) {
         const signature = bytes === undefined ? null : Delta.sign(bytes, store.hash);
         const probes = q.probes[i] ?? [];
         const shared = signature !== null && (probes.length === 0 || Delta.pieceHashes(signature).some((h) => probes.includes(h)));
