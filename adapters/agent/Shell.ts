@@ -195,15 +195,12 @@ const dispatch = async (shell: Shell): Promise<void> => {
   shell.outbox = [];
   shell.outboxBytes = 0;
   shell.previous = new Map();
-  (globalThis as any).TL?.('disp ' + events.length);
   await shell.spool.write();
   const client = shell.client;
   if (client === undefined || client.isClosed()) return;
   const sent = Outbound.prepare(client, events, previous, sha256, shell.tree.seenElsewhere).pipe(
     Effect.tap((outgoing) => Effect.sync(() => (shell.bytesSent += outgoing.reduce((n, e) => n + chunkBytes(sentChunksOf(e)), 0)))),
-    Effect.tap(() => Effect.sync(() => (globalThis as any).TL?.('prepared'))),
     Effect.flatMap((outgoing) => transmit(client, outgoing)),
-    Effect.tap(() => Effect.sync(() => (globalThis as any).TL?.('sent'))),
   );
   shell.sending = call(sent).catch(() => undefined);
 };
