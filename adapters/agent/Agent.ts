@@ -120,6 +120,9 @@ export const start = async (options: Options): Promise<Running> => {
     bytesSent: 0,
     wake: () => {},
   };
+  const watch = Watch.start(shell, options.watch ?? true);
+  // The comparison that starts once connected lists the whole tree: a worker reads it meanwhile.
+  shell.tree.prescan();
   shell.tree.remember(StatCache.decode(await spool.readCache()));
   let savedAt = shell.tree.changes();
   const saveCache = async (): Promise<void> => {
@@ -135,7 +138,6 @@ export const start = async (options: Options): Promise<Running> => {
   let fail: (reason: string) => void = () => {};
   const failed = new Promise<string>((resolve) => (fail = resolve));
   const checkpoints: Array<{ readonly label: string; readonly done: (seq: number) => void; readonly error: (e: Error) => void }> = [];
-  const watch = Watch.start(shell, options.watch ?? true);
 
   // A wake that comes while the loop is busy is kept, so the next sleep returns at once (no lost wake-ups).
   let woken = false;

@@ -22,6 +22,7 @@ import type { ItemMeta, LocalItem } from "../../core/ItemMeta.ts";
 import * as ItemPath from "../../core/ItemPath.ts";
 import * as Manifest from "../../core/Manifest.ts";
 import { sha256 } from "../Sha256.ts";
+import * as TreeScan from "./TreeScan.ts";
 
 /** Largest file read into a reused buffer (larger ones get a buffer of their own). */
 const maxScratchBytes = 512 * 1024 * 1024;
@@ -63,7 +64,6 @@ export interface Unreadable {
   readonly reason: string;
 }
 
-const statKey = (st: Stats): string => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.mode}`;
 
 /**
  * The bytes of the chunks of a file (as `manifest` describes it) that `skip` lacks, read at their
@@ -164,6 +164,12 @@ const makeScratch = () => {
   };
 };
 
+/** A file's stat key and mtime, or undefined when it is not a file (or gone). */
+const fileStat = (abs: string): TreeScan.ScannedEntry["stat"] | undefined => {
+  const st = statOrUndefined(abs);
+  return st?.isFile() === true ? { key: TreeScan.statKey(st), mtimeMs: st.mtimeMs } : undefined;
+};
+
 /** An item's stat data, or undefined when it cannot be stat'ed (gone, most likely). */
 const statOrUndefined = (abs: string): Stats | undefined => {
   try {
@@ -246,6 +252,35 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     return E.isRight(parsed) ? parsed.right : undefined;
   };
 
+  /** A directory's entries of the kinds the tree holds (read here, synchronously), or undefined when it cannot be read. */
+  const readDirectory = (abs: string): ReadonlyArray<{ readonly name: string; readonly kind: TreeScan.ScannedEntry["kind"]; readonly stat?: TreeScan.ScannedEntry["stat"] }> | undefined => {
+    try {
+      return readdirSync(abs, { withFileTypes: true }).flatMap((e: Dirent) => {
+        const kind = e.isFile() ? "file" : e.isDirectory() ? "dir" : e.isSymbolicLink() ? "symlink" : undefined;
+        return kind === undefined ? [] : [{ name: e.name, kind }];
+      });
+    } catch {
+      return undefined;
+    }
+  };
+
+  /** A scan of the whole tree started ahead of the listing that will use it (`prescan`). */
+  let prescanned: Promise<TreeScan.Scanned | undefined> | undefined;
+  const takePrescan = (): Promise<TreeScan.Scanned | undefined> | undefined => {
+    const p = prescanned;
+    prescanned = undefined;
+    return p;
+  };
+  /** Starts reading the whole tree in a worker, for the next listing of it (while the caller does other work). */
+  const prescan = (): void => {
+    prescanned ??= TreeScan.scan(base, excluded);
+  };
+  /**
+   * Files' stat data as the last listing of the whole tree found them: the comparison matches them
+   * against the cache without stat'ing each file again.
+   */
+  let snapshot: Map<string, TreeScan.ScannedEntry["stat"]> | undefined;
+
   /**
    * Every item under `dir` (an item path, "" for the root), sorted in key order. Directories are read
    * with synchronous calls (a thread-pool round trip each cost more than the read), yielding to the
@@ -253,29 +288,27 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * placed where "name/" falls among them, so the listing comes out in key order.
    */
   const list = async (dir = ""): Promise<ReadonlyArray<ItemPath.ItemPath>> => {
+    // The whole tree is read by a scan in a worker (started ahead by `prescan`, or now).
+    const scanned = dir === "" ? await (takePrescan() ?? TreeScan.scan(base, excluded)) : undefined;
+    if (dir === "") snapshot = new Map();
     const out: Array<ItemPath.ItemPath> = [];
     let read = 0;
     const walk = async (abs: string, rel: ItemPath.ItemPath | ""): Promise<void> => {
       if (++read % 256 === 0) await new Promise((r) => setTimeout(r, 0));
-      let entries: Array<Dirent>;
-      try {
-        entries = readdirSync(abs, { withFileTypes: true });
-      } catch {
-        return;
-      }
+      const entries = scanned !== undefined ? scanned.get(abs) : readDirectory(abs);
+      if (entries === undefined) return;
       const inside = abs.endsWith(sep) ? abs : abs + sep;
       // Entries are checked against the excluded paths only in a directory that holds one.
       const excludes = excluded.some((x) => x.startsWith(inside));
       // [sort key, item path, the directory to read there (for a subdirectory's contents)]
       const ordered: Array<readonly [string, ItemPath.ItemPath, string | undefined]> = [];
       for (const entry of entries) {
-        const isDir = entry.isDirectory();
-        if (!isDir && !entry.isFile() && !entry.isSymbolicLink()) continue;
         if (excludes && isExcluded(inside + entry.name)) continue;
         const path = ItemPath.child(rel, entry.name);
         if (E.isLeft(path)) continue;
+        if (entry.stat !== undefined && entry.kind === "file") snapshot?.set(path.right, entry.stat);
         ordered.push([entry.name, path.right, undefined]);
-        if (isDir) ordered.push([`${entry.name}/`, path.right, inside + entry.name]);
+        if (entry.kind === "dir") ordered.push([`${entry.name}/`, path.right, inside + entry.name]);
       }
       ordered.sort((a, b) => ItemPath.compare(a[0], b[0]));
       for (const [, path, contents] of ordered) {
@@ -314,7 +347,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   };
 
   const readFileItem = async (path: ItemPath.ItemPath, st: Stats, withBytes: boolean, storeHas?: ReadonlySet<string>): Promise<LocalItem> => {
-    const key = statKey(st);
+    const key = TreeScan.statKey(st);
     const hit = cache.get(path);
     if (hit !== undefined && hit.key === key && settled(hit.readAt, st.mtimeMs)) {
       if (!withBytes) return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
@@ -328,7 +361,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const after = small ? statOrUndefined(full(path)) : await lstat(full(path)).catch(() => undefined);
     if (hit !== undefined && hit.meta.digest !== meta.digest) forget(hit);
     // Its fingerprint is taken now (a few µs beside the read), not by the next comparison of the whole tree.
-    if (after !== undefined && statKey(after) === key) put(path, { key, readAt: Date.now(), meta, manifest, print: Fingerprint.ofItem(sha256, path, meta) });
+    if (after !== undefined && TreeScan.statKey(after) === key) put(path, { key, readAt: Date.now(), meta, manifest, print: Fingerprint.ofItem(sha256, path, meta) });
     else drop(path);
     changes++;
     return { path, meta, manifest, chunks: withBytes ? chunks : new Map() };
@@ -378,7 +411,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   /** The cached item of a file whose stat data are `st`, if they still match and are not racy. */
   const fromCache = (path: ItemPath.ItemPath, st: Stats | undefined): LocalItem | undefined => {
     const hit = cache.get(path);
-    if (st === undefined || !st.isFile() || hit === undefined || hit.key !== statKey(st) || !settled(hit.readAt, st.mtimeMs)) return undefined;
+    if (st === undefined || !st.isFile() || hit === undefined || hit.key !== TreeScan.statKey(st) || !settled(hit.readAt, st.mtimeMs)) return undefined;
     return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
   };
 
@@ -395,9 +428,10 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const cachedPrints = (paths: ReadonlyArray<ItemPath.ItemPath>): ReadonlyArray<Fingerprint.Fingerprint | undefined> =>
     paths.map((path) => {
       const hit = cache.get(path);
-      const st = hit === undefined ? undefined : statOrUndefined(full(path));
-      if (st === undefined || !st.isFile() || hit!.key !== statKey(st) || !settled(hit!.readAt, st.mtimeMs)) return undefined;
-      return keptPrint(path, hit!);
+      if (hit === undefined) return undefined;
+      const st = snapshot?.get(path) ?? fileStat(full(path));
+      if (st === undefined || hit.key !== st.key || !settled(hit.readAt, st.mtimeMs)) return undefined;
+      return keptPrint(path, hit);
     });
 
   /** True when a file's stat data equal those of its last read (directories and links: when they still exist). */
@@ -405,7 +439,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const st = statOrUndefined(full(path));
     if (st === undefined) return false;
     if (!st.isFile()) return true;
-    return cache.get(path)?.key === statKey(st);
+    return cache.get(path)?.key === TreeScan.statKey(st);
   };
 
   /**
@@ -441,7 +475,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     for (const [path, entry] of entries) put(path, entry);
   };
 
-  return { root: base, list, read, peek, cachedPrints, printOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
+  return { root: base, list, prescan, read, peek, cachedPrints, printOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

@@ -3,7 +3,7 @@
 // chunks the store lacks — checked against their digests — when a file is unchanged since it was
 // last read whole.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -13,7 +13,7 @@ import * as LocalTree from "../../adapters/agent/LocalTree.ts";
 import * as Chunking from "../../core/Chunking.ts";
 import * as Manifest from "../../core/Manifest.ts";
 import { sha256 } from "../../adapters/Sha256.ts";
-import type { ItemPath } from "../../core/ItemPath.ts";
+import * as ItemPath from "../../core/ItemPath.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,11 +29,11 @@ const withTree = async (body: (root: string, tree: LocalTree.LocalTree) => Promi
 test("a file read just after it was written is not trusted by stat data until its timestamp has settled", () =>
   withTree(async (root, tree) => {
     await writeFile(join(root, "a"), "first");
-    await tree.read("a" as ItemPath, false);
-    assert.is(await tree.peek("a" as ItemPath), undefined, "read within the timestamp's tick");
+    await tree.read("a" as ItemPath.ItemPath, false);
+    assert.is(await tree.peek("a" as ItemPath.ItemPath), undefined, "read within the timestamp's tick");
     await sleep(150);
-    await tree.read("a" as ItemPath, false);
-    assert.ok(await tree.peek("a" as ItemPath), "read 150 ms after a fine timestamp");
+    await tree.read("a" as ItemPath.ItemPath, false);
+    assert.ok(await tree.peek("a" as ItemPath.ItemPath), "read 150 ms after a fine timestamp");
   }));
 
 test("a whole-second timestamp needs two seconds to settle; a fine one 100 ms", () =>
@@ -43,10 +43,10 @@ test("a whole-second timestamp needs two seconds to settle; a fine one 100 ms", 
     await utimes(join(root, "coarse"), Math.floor(now - 1), Math.floor(now - 1));
     await writeFile(join(root, "fine"), "y");
     await utimes(join(root, "fine"), now - 0.5, now - 0.5);
-    await tree.read("coarse" as ItemPath, false);
-    await tree.read("fine" as ItemPath, false);
-    assert.is(await tree.peek("coarse" as ItemPath), undefined);
-    assert.ok(await tree.peek("fine" as ItemPath));
+    await tree.read("coarse" as ItemPath.ItemPath, false);
+    await tree.read("fine" as ItemPath.ItemPath, false);
+    assert.is(await tree.peek("coarse" as ItemPath.ItemPath), undefined);
+    assert.ok(await tree.peek("fine" as ItemPath.ItemPath));
   }));
 
 test("an unchanged file read again gives only the bytes of the chunks the store lacks, each checked", () =>
@@ -54,11 +54,11 @@ test("an unchanged file read again gives only the bytes of the chunks the store 
     const bytes = new Uint8Array(randomBytes(1 << 20));
     await writeFile(join(root, "big"), bytes);
     await sleep(150);
-    const whole = (await tree.read("big" as ItemPath, true))!;
+    const whole = (await tree.read("big" as ItemPath.ItemPath, true))!;
     assert.ok(whole.manifest.length > 4, "several chunks");
     const lacking = whole.manifest.slice(-2).map((c) => c.digest);
     const storeHas = new Set(whole.manifest.slice(0, -2).map((c) => c.digest));
-    const again = (await tree.read("big" as ItemPath, true, storeHas))!;
+    const again = (await tree.read("big" as ItemPath.ItemPath, true, storeHas))!;
     assert.equal([...again.chunks.keys()].sort(), [...lacking].sort());
     for (const d of lacking) assert.equal(again.chunks.get(d), whole.chunks.get(d));
     assert.equal(again.manifest, whole.manifest);
@@ -69,7 +69,7 @@ test("a large file is read whole, and what was read reassembles it", () =>
   withTree(async (root, tree) => {
     const bytes = new Uint8Array(randomBytes(3 << 20));
     await writeFile(join(root, "large"), bytes);
-    const item = (await tree.read("large" as ItemPath, true))!;
+    const item = (await tree.read("large" as ItemPath.ItemPath, true))!;
     assert.is(item.meta.size, bytes.length);
     const rebuilt = Manifest.assemble(item.manifest, (d) => item.chunks.get(d));
     assert.ok(E.isRight(rebuilt) && Buffer.compare(rebuilt.right, bytes) === 0);
@@ -79,8 +79,8 @@ test("large files read at once for their manifests only (into reused buffers) ea
   withTree(async (root, tree) => {
     const contents = [6, 5, 7, 6].map((mib) => new Uint8Array(randomBytes(mib << 20)));
     for (const [k, bytes] of contents.entries()) await writeFile(join(root, `f${k}`), bytes);
-    const items = await Promise.all(contents.map((_, k) => tree.read(`f${k}` as ItemPath, false)));
-    const again = await Promise.all(contents.map((_, k) => tree.read(`f${k}` as ItemPath, false)));
+    const items = await Promise.all(contents.map((_, k) => tree.read(`f${k}` as ItemPath.ItemPath, false)));
+    const again = await Promise.all(contents.map((_, k) => tree.read(`f${k}` as ItemPath.ItemPath, false)));
     for (const [k, bytes] of contents.entries()) {
       const expected = Manifest.build(bytes, Chunking.defaultParams, sha256).manifest;
       assert.equal(items[k]!.manifest, expected, `f${k}`);
@@ -89,12 +89,40 @@ test("large files read at once for their manifests only (into reused buffers) ea
     }
   }));
 
+test("the whole tree's listing (read by a worker) is every item in key order, without excluded ones", () =>
+  withTree(async (root) => {
+    for (const dir of ["a", "a/b", "skip", "é"]) await mkdir(join(root, dir), { recursive: true });
+    for (const file of ["a-b", "a.c", "a0", "a/x", "a/b/y", "skip/z", "é/w", "tab\tname"]) await writeFile(join(root, file), file);
+    await symlink("a0", join(root, "link"));
+    const tree = LocalTree.make(root, { exclude: [join(root, "skip")] });
+    const expected = ["a", "a-b", "a.c", "a/b", "a/b/y", "a/x", "a0", "link", "tab\tname", "é", "é/w"].sort(ItemPath.compare);
+    assert.equal(await tree.list(), expected);
+    tree.prescan();
+    assert.equal(await tree.list(), expected, "from a scan started ahead");
+    assert.equal(await tree.list("a" as ItemPath.ItemPath), ["a/b", "a/b/y", "a/x"], "a subtree, read here");
+  }));
+
+test("the comparison matches files by the listing's stat data: a file changed before the listing is not matched", () =>
+  withTree(async (root, tree) => {
+    await writeFile(join(root, "same"), "one");
+    await writeFile(join(root, "changed"), "two");
+    const old = Date.now() / 1000 - 10;
+    for (const f of ["same", "changed"]) await utimes(join(root, f), old, old);
+    await tree.read("same" as ItemPath.ItemPath, false);
+    await tree.read("changed" as ItemPath.ItemPath, false);
+    await writeFile(join(root, "changed"), "two, longer");
+    await tree.list();
+    const [same, changed] = tree.cachedPrints(["same", "changed"] as Array<ItemPath.ItemPath>);
+    assert.ok(same !== undefined, "unchanged: its kept fingerprint");
+    assert.is(changed, undefined, "changed: to be read");
+  }));
+
 test("a file that must be read mostly anyway is read whole", () =>
   withTree(async (root, tree) => {
     await writeFile(join(root, "big"), new Uint8Array(randomBytes(1 << 20)));
     await sleep(150);
-    const whole = (await tree.read("big" as ItemPath, true))!;
-    const again = (await tree.read("big" as ItemPath, true, new Set([whole.manifest[0]!.digest])))!;
+    const whole = (await tree.read("big" as ItemPath.ItemPath, true))!;
+    const again = (await tree.read("big" as ItemPath.ItemPath, true, new Set([whole.manifest[0]!.digest])))!;
     assert.is(again.chunks.size, new Set(whole.manifest.map((c) => c.digest)).size);
   }));
 
