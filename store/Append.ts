@@ -58,6 +58,8 @@ interface Overlay {
   readonly load: (e: Event.Event) => Promise<void>;
   readonly lookup: Catalogue.Lookup;
   readonly record: (updates: ReadonlyArray<Catalogue.Update>) => void;
+  /** The chunks the prefetched entries' manifests name: a catalogue entry's chunks are stored (an append checks them; collection keeps them). */
+  readonly heldChunks: () => ReadonlySet<string>;
 }
 
 const makeOverlay = (db: Database, source: string): Overlay => {
@@ -96,7 +98,8 @@ const makeOverlay = (db: Database, source: string): Overlay => {
   const record = (updates: ReadonlyArray<Catalogue.Update>): void => {
     for (const u of updates) changed.set(u.path, u.entry);
   };
-  return { prefetch, load, lookup, record };
+  const heldChunks = (): ReadonlySet<string> => new Set([...loaded.values()].flatMap((entry) => entry.manifest.map((c) => c.digest)));
+  return { prefetch, load, lookup, record, heldChunks };
 };
 
 /** Limits on what one event may be. */
@@ -104,11 +107,16 @@ export interface Limits {
   readonly maxEventBytes: number;
 }
 
-/** Which of the chunks an append's events name the store already holds, in one read that fetches no chunk bytes. */
-const storedChunks = async (chunks: Chunks, events: ReadonlyArray<Event.Event>): Promise<Set<string>> => {
-  const digests = [...new Set(events.flatMap((e) => [...Event.chunksOf(e).map((c) => c.digest), ...Event.manifestOf(e).map((c) => c.digest)]))];
-  const present = await chunks.has(digests);
-  return new Set(digests.filter((_, i) => present[i] === true));
+/**
+ * Which of the chunks an append's events name the store already holds: those of the versions they
+ * replace are known (a new version of a large file shares most of its chunks with the old one), the
+ * rest asked in one read that fetches no chunk bytes.
+ */
+const storedChunks = async (chunks: Chunks, events: ReadonlyArray<Event.Event>, held: ReadonlySet<string>): Promise<Set<string>> => {
+  const named = new Set(events.flatMap((e) => [...Event.chunksOf(e).map((c) => c.digest), ...Event.manifestOf(e).map((c) => c.digest)]));
+  const asked = [...named].filter((d) => !held.has(d));
+  const present = asked.length === 0 ? [] : await chunks.has(asked);
+  return new Set([...[...named].filter((d) => held.has(d)), ...asked.filter((_, i) => present[i] === true)]);
 };
 
 const chunkCheck = (
@@ -153,7 +161,8 @@ export const plan = async (
     events.push(decoded.right);
   }
   const overlay = makeOverlay(db, source);
-  const [, stored] = await Promise.all([overlay.prefetch(events), storedChunks(chunkStore, events)]);
+  await overlay.prefetch(events);
+  const stored = await storedChunks(chunkStore, events, overlay.heldChunks());
   const fresh = new Map<string, Uint8Array>();
   const operations: Array<BatchOperation> = [];
   let applied = 0;
