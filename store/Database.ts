@@ -35,7 +35,7 @@ export interface Database {
   getMany(keys: Array<string>): Promise<Array<Uint8Array | undefined>>;
   hasMany(keys: Array<string>): Promise<Array<boolean>>;
   batch(operations: Array<BatchOperation>, options?: { sync?: boolean }): Promise<void>;
-  iterator(options?: RangeOptions): { nextv(size: number): Promise<Array<[string, Uint8Array]>>; close(): Promise<void> };
+  iterator(options?: RangeOptions): { nextv(size: number): Promise<Array<[string, Uint8Array]>>; seek(target: string): void; close(): Promise<void> };
 }
 
 const utf8 = new TextEncoder();

@@ -159,6 +159,47 @@ export const make = (db: Database, options: Options) => {
     for await (const [k, v] of entries(db, catalogueBounds(source, range))) yield [Keys.pathOfCatalogueKey(source, k) as ItemPath, parseJson<Catalogue.Entry>(v)];
   }
 
+  /**
+   * `metadata` without manifests for several ranges in ascending key order (a split's small ranges), by
+   * one iterator that seeks to each: an iterator per range cost three round trips to the database's
+   * thread apiece.
+   */
+  const leaves = async (source: string, ranges: ReadonlyArray<Fingerprint.KeyRange>, limit: number): Promise<ReadonlyArray<MetadataPage>> => {
+    // Each range ends before the next begins (only the last may run to the end); otherwise one by one.
+    const ordered = ranges.every((r, k) => {
+      const next = ranges[k + 1];
+      return next === undefined ? true : r.lt !== null && compare(r.lt, next.gte) <= 0 && (next.lt === null || compare(next.gte, next.lt) < 0);
+    });
+    if (!ordered || ranges.length === 0) return Promise.all(ranges.map((r) => metadata(source, r, limit, false)));
+    const it = db.iterator(catalogueBounds(source, { gte: ranges[0]!.gte, lt: ranges[ranges.length - 1]!.lt }));
+    try {
+      const pages: Array<MetadataPage> = [];
+      for (const range of ranges) {
+        it.seek(Keys.catalogue(source, range.gte));
+        const end = range.lt === null ? null : Keys.catalogue(source, range.lt);
+        const out: Array<readonly [ItemPath, KnownItem]> = [];
+        let next: ItemPath | null = null;
+        read: for (;;) {
+          const batch = await it.nextv(Math.min(limit + 1, 64));
+          if (batch.length === 0) break;
+          for (const [k, v] of batch) {
+            if (end !== null && compare(k, end) >= 0) break read;
+            const path = Keys.pathOfCatalogueKey(source, k) as ItemPath;
+            if (out.length === limit) {
+              next = path;
+              break read;
+            }
+            out.push([path, { meta: parseJson<Catalogue.Entry>(v).meta, manifest: [] }]);
+          }
+        }
+        pages.push({ entries: out, next });
+      }
+      return pages;
+    } finally {
+      await it.close();
+    }
+  };
+
   /** Up to `limit` entries of a range, for resync. */
   const metadata = async (source: string, range: Fingerprint.KeyRange, limit = 1000, manifests = true): Promise<MetadataPage> => {
     const out: Array<readonly [ItemPath, KnownItem]> = [];
@@ -421,7 +462,7 @@ export const make = (db: Database, options: Options) => {
   };
 
 
-  return { append, putChunks, head, sources, catalogue, metadata, items, fingerprint, fingerprints, warm, history, treeAsOf, log, seqAt, chunk, holds, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
+  return { append, putChunks, head, sources, catalogue, metadata, leaves, items, fingerprint, fingerprints, warm, history, treeAsOf, log, seqAt, chunk, holds, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
 };
 
 /**

@@ -94,9 +94,7 @@ export async function* answer(store: Store, q: Exclude<Protocol.Query, { _tag: "
     case "Leaves": {
       if (q.ranges.length > maxLeavesPerQuery) throw new QueryFailed(`at most ${maxLeavesPerQuery} ranges per query`);
       const limit = Math.max(1, Math.min(q.limit, 4096));
-      const pages: Array<unknown> = [];
-      for (const range of q.ranges) pages.push(await store.metadata(q.source, range, limit, false));
-      yield pages;
+      yield await store.leaves(q.source, q.ranges, limit);
       return;
     }
     case "Fingerprint":

@@ -120,6 +120,18 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>, pl
       return remote.every((fp, i) => Fingerprint.equals(fp, expected[i]!)) && Fingerprint.equals(await reader.fingerprint(source, Fingerprint.everything), Fingerprint.ofItems(sha256, items.map(([p, e]) => [p, e.meta] as const)));
     }), 25));
 
+  test("law: several ranges' leaves read at once equal each range's metadata without manifests", () =>
+    check(fc.asyncProperty(validLog, fc.array(fc.string({ unit: fc.constantFrom("a", "b", "c", "/", "é"), maxLength: 4 }), { maxLength: 8 }), fc.boolean(), fc.integer({ min: 1, max: 4 }), async (log, cuts, open, limit) => {
+      const source = freshSource();
+      await appendOk(store, source, renumber(log, source));
+      const bounds = [...new Set(["", ...cuts])].sort(compare);
+      const ranges = bounds.map((gte, i) => ({ gte, lt: bounds[i + 1] ?? (open ? null : "\uffff") }));
+      const every = ranges.filter((_, i) => i % 2 === 0); // with gaps between them
+      const pages = await store.leaves(source, every, limit);
+      const one = await Promise.all(every.map((r) => store.metadata(source, r, limit, false)));
+      return sameJson(pages, one);
+    }), 25));
+
   test("the tree as of n equals folding the first n events", () =>
     check(fc.asyncProperty(validLog, fc.nat(), async (log, cut) => {
       const source = freshSource();
