@@ -133,8 +133,9 @@ export interface Split {
   examined: boolean;
 }
 
-/** An answer asked ahead of its range's turn, and the answer once it has come. */
+/** An answer asked ahead of its range's turn (the range ends at `lt`), and the answer once it has come. */
 export interface Ahead {
+  readonly lt: string | null;
   readonly answer: Promise<Leaf | Split>;
   arrived?: Leaf | Split;
 }
@@ -180,11 +181,11 @@ const examine = async (shell: Shell, split: Split): Promise<void> => {
     shell.fingerprints.set(r.b, { lt: r.end, remote: remote[k]!, dense: denseBelow });
     if (!r.differs || remote[k]!.count === 0) continue;
     if (r.to - r.from <= smallRange) small.push({ gte: r.b, lt: r.end });
-    else fetchAhead(shell, r.b, askSplit(shell, connected(shell), r.b, r.end, r.from, r.to, denseBelow));
+    else fetchAhead(shell, r.b, r.end, askSplit(shell, connected(shell), r.b, r.end, r.from, r.to, denseBelow));
   }
   if (small.length === 0) return;
   const leaves = fetchLeaves(shell, connected(shell), small);
-  for (const [k, range] of small.entries()) fetchAhead(shell, range.gte, leaves.then((all) => all[k]!));
+  for (const [k, range] of small.entries()) fetchAhead(shell, range.gte, range.lt, leaves.then((all) => all[k]!));
 };
 
 /**
@@ -263,8 +264,8 @@ const fetchLeaves = async (shell: Shell, client: Client.Client, ranges: Readonly
  * every event sent before the question; a later event that can reach into other ranges (a directory
  * deleted or renamed) discards what was fetched ahead (`Shell.decide` does).
  */
-const fetchAhead = (shell: Shell, from: string, answer: Promise<Leaf | Split>): void => {
-  const ahead: Ahead = { answer };
+const fetchAhead = (shell: Shell, from: string, lt: string | null, answer: Promise<Leaf | Split>): void => {
+  const ahead: Ahead = { lt, answer };
   // Awaited (and a failure handled) when its turn comes, or dropped.
   answer.then((a) => (ahead.arrived = a), () => undefined);
   shell.prefetched.set(from, ahead);

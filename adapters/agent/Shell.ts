@@ -12,7 +12,7 @@ import { Effect } from "effect";
 import * as E from "fp-ts/lib/Either.js";
 import * as Event from "../../core/Event.ts";
 import type * as Fingerprint from "../../core/Fingerprint.ts";
-import type { ItemPath } from "../../core/ItemPath.ts";
+import { compare, type ItemPath } from "../../core/ItemPath.ts";
 import type { Manifest } from "../../core/Manifest.ts";
 import * as Processor from "../../core/Processor.ts";
 import type { ProcessorState } from "../../core/ProcessorState.ts";
@@ -154,10 +154,8 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
     return elided;
   });
   for (const e of events) if (e._tag === "AgentStateChanged") shell.log(`state ${e.from} → ${e.to} (${e.reason})`);
-  if (events.some(reachesOtherRanges)) {
-    shell.prefetched.clear();
-    shell.fingerprints.clear();
-  }
+  const reached = events.filter(reachesOtherRanges).flatMap((e) => (e._tag === "ItemRenamed" ? [e.from, e.path] : [e.path]));
+  if (reached.length > 0) forgetAnswersReaching(shell, reached);
   if (events.length === 0) return events;
   shell.spool.add(events);
   shell.outbox.push(...events);
@@ -166,8 +164,19 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
   return events;
 };
 
-/** An event that changes items outside its own path's range: a directory's subtree deleted or moved. */
-export const reachesOtherRanges = (e: Event.Event): boolean =>
+/**
+ * Drops the answers fetched ahead, and the store fingerprints known, of ranges that hold one of these
+ * keys or anything under it: the store's side of them changed after they were asked for.
+ */
+const forgetAnswersReaching = (shell: Shell, keys: ReadonlyArray<string>): void => {
+  // [key, key + "0") holds the key and its subtree (and a few siblings, such as "key-b": dropped too).
+  const reaches = (gte: string, lt: string | null): boolean => keys.some((k) => compare(gte, `${k}0`) < 0 && (lt === null || compare(k, lt) < 0));
+  for (const [from, ahead] of shell.prefetched) if (reaches(from, ahead.lt)) shell.prefetched.delete(from);
+  for (const [from, known] of shell.fingerprints) if (reaches(from, known.lt)) shell.fingerprints.delete(from);
+};
+
+/** An event that changes items outside its own path's range: a directory's subtree deleted or moved, or a file moved. */
+export const reachesOtherRanges = (e: Event.Event): e is Extract<Event.Event, { _tag: "ItemRenamed" | "ItemDeleted" }> =>
   e._tag === "ItemRenamed" || (e._tag === "ItemDeleted" && e.base?.type === "dir");
 
 /** Most events held in the outbox before it is sent. */
