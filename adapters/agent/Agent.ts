@@ -83,6 +83,12 @@ export interface Running {
 
 const finalCodes = new Set(["auth", "busy", "version", "tls"]);
 
+/**
+ * A stat cache at least this large (about 30,000 files) has the tree read by a worker thread while
+ * the agent starts: the worker costs ~100 ms to start and warm up, more than it saves on a small tree.
+ */
+const workerScanCacheBytes = 8 * 1024 * 1024;
+
 const backoff = (maxMs: number) =>
   Schedule.exponential("200 millis", 2).pipe(Schedule.union(Schedule.spaced(`${maxMs} millis`)), Schedule.jittered);
 
@@ -121,8 +127,9 @@ export const start = async (options: Options): Promise<Running> => {
     wake: () => {},
   };
   const watch = Watch.start(shell, options.watch ?? true);
-  // The comparison that starts once connected lists the whole tree: a worker reads it meanwhile.
-  shell.tree.prescan();
+  // The comparison that starts once connected lists the whole tree: for a large tree (judged by its
+  // stat cache) a worker reads it meanwhile; for a small one the worker's start-up would not pay.
+  if (spool.cacheBytes() >= workerScanCacheBytes) shell.tree.prescan();
   shell.tree.remember(StatCache.decode(await spool.readCache()));
   let savedAt = shell.tree.changes();
   const saveCache = async (): Promise<void> => {

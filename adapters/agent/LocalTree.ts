@@ -271,7 +271,10 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     prescanned = undefined;
     return p;
   };
-  /** Starts reading the whole tree in a worker, for the next listing of it (while the caller does other work). */
+  /**
+   * Starts reading the whole tree in a worker, for the next listing of it (while the caller does
+   * other work): worth it for a large tree, whose scan takes longer than the worker's start-up.
+   */
   const prescan = (): void => {
     prescanned ??= TreeScan.scan(base, excluded);
   };
@@ -288,9 +291,9 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * placed where "name/" falls among them, so the listing comes out in key order.
    */
   const list = async (dir = ""): Promise<ReadonlyArray<ItemPath.ItemPath>> => {
-    // The whole tree is read by a scan in a worker (started ahead by `prescan`, or now).
-    const scanned = dir === "" ? await (takePrescan() ?? TreeScan.scan(base, excluded)) : undefined;
-    if (dir === "") snapshot = new Map();
+    // The whole tree is read by the scan started ahead (`prescan`), if any, else here.
+    const scanned = dir === "" ? await takePrescan() : undefined;
+    if (dir === "") snapshot = scanned === undefined ? undefined : new Map();
     const out: Array<ItemPath.ItemPath> = [];
     let read = 0;
     const walk = async (abs: string, rel: ItemPath.ItemPath | ""): Promise<void> => {

@@ -19,7 +19,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { createHash } from "node:crypto";
-import { writeSync } from "node:fs";
+import { statSync, writeSync } from "node:fs";
 import { mkdir, open as openFile, readFile, rename, rm, type FileHandle, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
@@ -167,6 +167,14 @@ export const open = async (dir: string, identity: { readonly source: string; rea
   const cacheFile = join(dir, "stat-cache");
   await rm(join(dir, "cache.json"), { force: true }); // an older agent's cache, in a format no longer read
   return {
+    /** The persisted stat cache's size in bytes (0 when there is none): a measure of the tree, before reading it. */
+    cacheBytes: (): number => {
+      try {
+        return statSync(cacheFile).size;
+      } catch {
+        return 0;
+      }
+    },
     /** The persisted stat cache's text (empty when missing or damaged). */
     readCache: async (): Promise<string> => {
       try {
