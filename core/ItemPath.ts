@@ -129,6 +129,25 @@ export const compare = (a: string, b: string): -1 | 0 | 1 => {
   return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 };
 
+/**
+ * The index of the first of `keys` (in key order) at or after `key`: `keys.length` when there is none.
+ *
+ * @example
+ * firstAtOrAfter(["a", "c"], "b") // 1
+ *
+ * @category destructors
+ */
+export const firstAtOrAfter = (keys: ReadonlyArray<string>, key: string): number => {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compare(keys[mid]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+};
+
 /** The parent directory's key, or `undefined` for a top-level item. @category destructors */
 export const parent = (p: ItemPath): ItemPath | undefined => {
   const i = p.lastIndexOf("/");

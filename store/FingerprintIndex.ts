@@ -13,7 +13,7 @@
  * @module
  */
 import * as Fingerprint from "../core/Fingerprint.ts";
-import { compare } from "../core/ItemPath.ts";
+import { compare, firstAtOrAfter } from "../core/ItemPath.ts";
 
 /** Entries per block when built; a block that grows to twice this is split. */
 const blockSize = 256;
@@ -55,18 +55,6 @@ export const fromSorted = (entries: ReadonlyArray<readonly [string, Uint8Array]>
   return { blocks, before: undefined, size: entries.length };
 };
 
-/** The first index in `keys` whose key is at or after `key`. */
-const lowerBound = (keys: ReadonlyArray<string>, key: string): number => {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compare(keys[mid]!, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-};
-
 /** The block that holds `key` or would: the last whose first key is at or before it (or the first). */
 const blockFor = (index: FingerprintIndex, key: string): number => {
   let lo = 0;
@@ -89,7 +77,7 @@ const setOne = (index: FingerprintIndex, key: string, hash: Uint8Array | null): 
   }
   const b = blockFor(index, key);
   const target = index.blocks[b]!;
-  const at = lowerBound(target.keys, key);
+  const at = firstAtOrAfter(target.keys, key);
   const present = target.keys[at] === key;
   if (hash === null) {
     if (!present) return;
@@ -145,7 +133,7 @@ const beforeOf = (index: FingerprintIndex): Array<number> =>
 /** The sums of every entry before `key` (`null`: of every entry). */
 const sumBefore = (index: FingerprintIndex, key: string | null): readonly [number, number, number, number, number] => {
   const before = beforeOf(index);
-  const [b, at] = key === null ? [index.blocks.length, 0] : ((b) => [b, lowerBound(index.blocks[b]?.keys ?? [], key)] as const)(blockFor(index, key));
+  const [b, at] = key === null ? [index.blocks.length, 0] : ((b) => [b, firstAtOrAfter(index.blocks[b]?.keys ?? [], key)] as const)(blockFor(index, key));
   const p = b < index.blocks.length ? prefixOf(index.blocks[b]!) : undefined;
   const sum = (l: number): number => (before[5 * b + l]! + (p === undefined ? 0 : p[5 * at + l]!)) >>> 0;
   return [sum(0), sum(1), sum(2), sum(3), sum(4)];

@@ -19,7 +19,7 @@ import * as t from "io-ts";
 import * as Fingerprint from "../../core/Fingerprint.ts";
 import * as ItemMeta from "../../core/ItemMeta.ts";
 import type { KnownItem } from "../../core/ItemMeta.ts";
-import { compare, type ItemPath } from "../../core/ItemPath.ts";
+import { firstAtOrAfter, type ItemPath } from "../../core/ItemPath.ts";
 import type * as Manifest from "../../core/Manifest.ts";
 import * as Protocol from "../../core/Protocol.ts";
 import * as Client from "../wire/Client.ts";
@@ -41,18 +41,6 @@ const readBatch = 256;
 export const itemBatch = 512;
 /** Most entries one range's metadata page holds. */
 const metadataPage = 1000;
-
-/** The index of the first listing item at or after `key`. */
-const firstAtOrAfter = (listing: ReadonlyArray<string>, key: string): number => {
-  let lo = 0;
-  let hi = listing.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compare(listing[mid]!, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-};
 
 /**
  * Fills in the fingerprints of listing items i…j-1 not yet known (`Shell.prints`): cached files a
