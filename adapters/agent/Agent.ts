@@ -120,6 +120,8 @@ export const start = async (options: Options): Promise<Running> => {
     previous: new Map(),
     prefetched: new Map(),
     fingerprints: new Map(),
+    expected: undefined,
+    verified: undefined,
     itemsTotal: 0,
     syncStartedAt: Date.now(),
     itemsDone: 0,

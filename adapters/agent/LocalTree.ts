@@ -471,6 +471,32 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     return hit === undefined || hit.meta !== meta ? Fingerprint.ofItem(sha256, path, meta) : keptPrint(path, hit);
   };
 
+  /**
+   * The cache's entries for the items of a listing (by index; `undefined` where none), and its
+   * entries for paths the listing lacks (sorted): what the tree remembers reading, as a comparison
+   * begins (`Expectation`).
+   */
+  const recall = (listing: ReadonlyArray<ItemPath.ItemPath>) => {
+    const entries = listing.map((path) => cache.get(path));
+    const listed = entries.reduce((n, entry) => (entry === undefined ? n : n + 1), 0);
+    const names = listed === cache.size ? undefined : new Set<string>(listing);
+    const gone: Array<readonly [ItemPath.ItemPath, Cached]> = [];
+    for (const [path, entry] of names === undefined ? [] : cache) {
+      const parsed = names!.has(path) ? undefined : ItemPath.parse(path);
+      if (parsed !== undefined && E.isRight(parsed)) gone.push([parsed.right, entry]);
+    }
+    return { entries, gone: gone.sort((a, b) => ItemPath.compare(a[0], b[0])) };
+  };
+
+  /** An entry's fingerprint (kept with it once computed), whether or not the cache still holds it. */
+  const printOfEntry = (path: ItemPath.ItemPath, entry: Cached): Fingerprint.Fingerprint => keptPrint(path, entry);
+
+  /** The kind of item at `path` now (one `lstat`), or undefined when there is none the tree holds. */
+  const kindOf = (path: ItemPath.ItemPath): ItemMeta["type"] | undefined => {
+    const st = statOrUndefined(full(path));
+    return st === undefined ? undefined : typeOf(st);
+  };
+
   /** The stat cache, to persist between runs. */
   const cached = (): ReadonlyArray<readonly [string, Cached]> => [...cache];
   /** Restores a persisted stat cache (entries are still checked against stat data before use). */
@@ -478,7 +504,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     for (const [path, entry] of entries) put(path, entry);
   };
 
-  return { root: base, list, prescan, read, peek, cachedPrints, printOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
+  return { root: base, list, prescan, read, peek, cachedPrints, printOf, recall, printOfEntry, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

@@ -23,6 +23,7 @@ import { firstAtOrAfter, type ItemPath } from "../../core/ItemPath.ts";
 import type * as Manifest from "../../core/Manifest.ts";
 import * as Protocol from "../../core/Protocol.ts";
 import * as Client from "../wire/Client.ts";
+import * as Expectation from "./Expectation.ts";
 import { call, ClientFailure, connected, decide, flush, reachesOtherRanges, type Shell } from "./Shell.ts";
 
 /** Ranges with at most this many local items are read as metadata, not compared by fingerprint. */
@@ -94,6 +95,39 @@ const localFingerprint = async (shell: Shell, i: number, j: number): Promise<Fin
 const matches = async (shell: Shell, remote: Fingerprint.Fingerprint, i: number, j: number): Promise<boolean> =>
   remote.count === j - i && Fingerprint.equals(remote, await localFingerprint(shell, i, j));
 
+/** True when the store's fingerprint of `range` (listed items i…j-1) is the one the stat cache leads the agent to expect. */
+const matchesExpected = async (shell: Shell, remote: Fingerprint.Fingerprint, i: number, j: number, range: Fingerprint.KeyRange): Promise<boolean> =>
+  shell.expected !== undefined && (await Expectation.matches(shell.expected, shell, remote, i, j, range));
+
+/**
+ * One step in a range whose store fingerprint is the expected one (`Shell.verified`): the items up to
+ * the next one that differs from what the stat cache remembers are matched; that one is handed to the
+ * processor with the store's version as remembered. No question to the store.
+ */
+const verifiedStep = async (shell: Shell, from: string, region: Fingerprint.KeyRange, expected: Expectation.Expectation): Promise<void> => {
+  const [i, j] = [firstAtOrAfter(shell.listing, from), endIndex(shell, region.lt)];
+  const next = await Expectation.nextDiffering(expected, shell, i, j, { gte: from, lt: region.lt });
+  const upTo = next === undefined ? j : firstAtOrAfter(shell.listing, next.path);
+  if (next === undefined) shell.verified = undefined;
+  if (next === undefined || upTo > i) {
+    await decide(shell, { _tag: "MatchRange", at: Date.now(), range: { gte: from, lt: next?.path ?? region.lt } });
+    shell.itemsDone += upTo - i;
+    return;
+  }
+  if (next.remote !== null) shell.view.learn(next.path, next.remote);
+  // [path, path + NUL) holds the path alone (NUL sorts before "/": its subtree lies after).
+  const range = { gte: from, lt: `${next.path}\u0000` };
+  await decide(shell, { _tag: "ReceiveStoreMetadata", at: Date.now(), range, entries: next.remote === null ? [] : [[next.path, next.remote]] });
+};
+
+/** The store's fingerprint of the whole tree: one number to check the stat cache's memory of the store against. */
+const askWhole = async (shell: Shell): Promise<Fingerprint.Fingerprint> => {
+  const [reply] = await call(connected(shell).query({ _tag: "Fingerprints", source: shell.options.source, bounds: [""], last: null }));
+  const [whole] = await call(Client.decodeResult(t.array(Fingerprint.Fingerprint), reply));
+  if (whole === undefined) throw new ClientFailure({ _tag: "QueryFailed", reason: "the store sent no fingerprint" });
+  return whole;
+};
+
 /** True when the comparison's listing of the host has the path. */
 const listed = (shell: Shell, path: string): boolean => shell.listing[firstAtOrAfter(shell.listing, path)] === path;
 
@@ -161,7 +195,8 @@ const examine = async (shell: Shell, split: Split): Promise<void> => {
   for (const [k, b] of bounds.entries()) {
     const end = bounds[k + 1] ?? lt;
     const [from, to] = [firstAtOrAfter(shell.listing, b), endIndex(shell, end)];
-    ranges.push({ b, end, from, to, differs: !(await matches(shell, remote[k]!, from, to)) });
+    const same = (await matchesExpected(shell, remote[k]!, from, to, { gte: b, lt: end })) || (await matches(shell, remote[k]!, from, to));
+    ranges.push({ b, end, from, to, differs: !same });
   }
   const denseBelow = 2 * ranges.filter((r) => r.differs).length > ranges.length;
   const small: Array<{ readonly gte: string; readonly lt: string | null }> = [];
@@ -281,10 +316,22 @@ const readMetadata = async (shell: Shell, from: string, lt: string | null): Prom
  * one equals it; otherwise a large range is split 16 ways (one query), a small one read as metadata.
  */
 export const rangeStep = async (shell: Shell, from: string): Promise<void> => {
-  const known = shell.fingerprints.get(from);
+  const region = shell.verified;
+  if (region !== undefined && shell.expected !== undefined && Fingerprint.contains(region, from)) return verifiedStep(shell, from, region, shell.expected);
+  let known = shell.fingerprints.get(from);
   shell.fingerprints.delete(from);
+  // With a stat cache, the whole tree's fingerprint first: when the store holds what the cache
+  // remembers, that one answer is all the comparison asks of the store.
+  if (known === undefined && from === "" && shell.expected !== undefined) {
+    const [remote] = await Promise.all([askWhole(shell), Expectation.prepare(shell.expected, shell)]);
+    known = { lt: null, remote, dense: false };
+  }
   const lt = known?.lt ?? null;
   const [i, j] = [firstAtOrAfter(shell.listing, from), endIndex(shell, lt)];
+  if (known !== undefined && shell.expected !== undefined && (await matchesExpected(shell, known.remote, i, j, { gte: from, lt }))) {
+    shell.verified = { gte: from, lt };
+    return verifiedStep(shell, from, shell.verified, shell.expected);
+  }
   if (known !== undefined && (await matches(shell, known.remote, i, j))) {
     await decide(shell, { _tag: "MatchRange", at: Date.now(), range: { gte: from, lt } });
     shell.itemsDone += j - i;

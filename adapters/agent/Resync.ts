@@ -22,6 +22,7 @@ import { isSyncing } from "../../core/ProcessorState.ts";
 import * as SortedMap from "../../core/SortedMap.ts";
 import * as Client from "../wire/Client.ts";
 import { call, connected, decide, flush, type Shell, transmit } from "./Shell.ts";
+import * as Expectation from "./Expectation.ts";
 import * as LocalTree from "./LocalTree.ts";
 import * as RangeSearch from "./RangeSearch.ts";
 
@@ -72,15 +73,22 @@ export const welcome = async (shell: Shell, w: Client.Client["welcome"]): Promis
   }
   if (shell.state._tag === "idle") {
     const last = shell.spool.pending().at(-1)?.seq ?? head;
-    shell.listing = await shell.tree.list();
-    shell.prints = [];
-    shell.fingerprints = new Map();
-    shell.prefetched.clear();
+    compareAgainst(shell, await shell.tree.list());
     startProgress(shell);
     await decide(shell, { _tag: "Protect", at: Date.now(), source: shell.options.source, nextSeq: last + 1, paths: shell.listing });
     return;
   }
   if (shell.state._tag === "blackout") await begin(shell, reason, shell.needsCompare ? "compare" : "dirty");
+};
+
+/** Starts a comparison of this listing: nothing learnt yet, the store expected to hold what the stat cache remembers. */
+const compareAgainst = (shell: Shell, listing: ReadonlyArray<ItemPath>, expect = true): void => {
+  shell.listing = listing;
+  shell.prints = [];
+  shell.fingerprints = new Map();
+  shell.prefetched.clear();
+  shell.expected = expect ? Expectation.take(shell.tree, listing) : undefined;
+  shell.verified = undefined;
 };
 
 const startProgress = (shell: Shell): void => {
@@ -91,10 +99,8 @@ const startProgress = (shell: Shell): void => {
 
 /** Starts a resync: a full comparison flags every local item, a trusted one only what is flagged. */
 export const begin = async (shell: Shell, reason: Event.ResyncReason, trust: Event.ResyncTrust): Promise<void> => {
-  shell.listing = trust === "compare" ? await shell.tree.list() : [];
-  shell.prints = [];
-  shell.fingerprints = new Map();
-  shell.prefetched.clear();
+  if (trust === "compare") compareAgainst(shell, await shell.tree.list());
+  else compareAgainst(shell, [], false);
   await decide(shell, { _tag: "BeginResync", at: Date.now(), reason, trust, paths: shell.listing, hostIntact: true });
   startProgress(shell);
   shell.itemsTotal = SortedMap.size(shell.state.sync.flags);

@@ -19,6 +19,7 @@ import type { ProcessorState } from "../../core/ProcessorState.ts";
 import { sha256 } from "../Sha256.ts";
 import * as Client from "../wire/Client.ts";
 import type { Options } from "./Agent.ts";
+import type { Expectation } from "./Expectation.ts";
 import type * as LocalTree from "./LocalTree.ts";
 import type { Ahead } from "./RangeSearch.ts";
 import * as Outbound from "./Outbound.ts";
@@ -49,6 +50,10 @@ export interface Shell {
    * whether most of the range's siblings differed (changes are dense there).
    */
   fingerprints: Map<string, { readonly lt: string | null; readonly remote: Fingerprint.Fingerprint; readonly dense: boolean }>;
+  /** What the comparison expects the store to hold, from the stat cache (`Expectation`); undefined when the cache is empty. */
+  expected: Expectation | undefined;
+  /** A range whose store fingerprint is the expected one: only its items that differ from the remembered ones are compared. */
+  verified: { readonly gte: string; readonly lt: string | null } | undefined;
   /** Ranges' store metadata (small ones) or splits (large ones) fetched ahead of their turn, by the range's first key. */
   prefetched: Map<string, Ahead>;
   /** Events decided and spooled but not yet sent: sent together, before the agent rests and before any query whose answer depends on them. */
@@ -173,6 +178,7 @@ const forgetAnswersReaching = (shell: Shell, keys: ReadonlyArray<string>): void 
   const reaches = (gte: string, lt: string | null): boolean => keys.some((k) => compare(gte, `${k}0`) < 0 && (lt === null || compare(k, lt) < 0));
   for (const [from, ahead] of shell.prefetched) if (reaches(from, ahead.lt)) shell.prefetched.delete(from);
   for (const [from, known] of shell.fingerprints) if (reaches(from, known.lt)) shell.fingerprints.delete(from);
+  if (shell.verified !== undefined && reaches(shell.verified.gte, shell.verified.lt)) shell.verified = undefined;
 };
 
 /** An event that changes items outside its own path's range: a directory's subtree deleted or moved, or a file moved. */

@@ -1,0 +1,165 @@
+/**
+ * Expectation — the store's catalogue as the agent expects to find it when a comparison begins: the
+ * files as the stat cache remembers reading them (each was sent, or found equal to the store's
+ * version, when it was read), and the directories and links as they are now. When the store's
+ * fingerprint of a range equals this expected one, the store holds exactly the remembered items there
+ * (to the fingerprint's strength: a 128-bit sum), so only the items whose local state differs from the
+ * remembered one need comparing — files whose stat data changed, files new to the cache, files gone
+ * — and the store's metadata of each (manifest included) is the remembered entry: nothing more is
+ * asked of the store for the range. When the fingerprints differ (the cache is stale, a directory is
+ * new or gone, the store changed behind the agent's back), the range search goes on as before.
+ *
+ * @example
+ * shell.expected = Expectation.take(shell.tree, shell.listing);
+ * if (Fingerprint.equals(remote, await Expectation.sum(shell.expected, shell, i, j, range))) …
+ * const next = await Expectation.nextDiffering(shell.expected, shell, i, j, range);
+ *
+ * @module
+ */
+import * as Fingerprint from "../../core/Fingerprint.ts";
+import type { KnownItem } from "../../core/ItemMeta.ts";
+import { firstAtOrAfter, type ItemPath } from "../../core/ItemPath.ts";
+import type * as LocalTree from "./LocalTree.ts";
+
+/** What the comparison expects of the store (see the module's comment). */
+export interface Expectation {
+  /** The cache's entries by listing index, as the comparison began (later reads replace the cache's, not these). */
+  readonly entries: ReadonlyArray<LocalTree.Cached | undefined>;
+  /** Remembered files the listing lacks, in key order, and their paths alone. */
+  readonly gone: ReadonlyArray<readonly [ItemPath, LocalTree.Cached]>;
+  readonly goneKeys: ReadonlyArray<ItemPath>;
+  /** Each listed item's expected fingerprint once learnt (`null`: the store is expected not to hold it). */
+  readonly prints: Array<Fingerprint.Fingerprint | null | undefined>;
+  /** Per listed item once checked: 1 its local state is the remembered one, 2 it differs. */
+  readonly checked: Uint8Array;
+}
+
+/** The parts of the agent's shell the expectation reads. */
+export interface Local {
+  readonly tree: LocalTree.LocalTree;
+  readonly listing: ReadonlyArray<ItemPath>;
+  /** Local fingerprints by listing index, where already learnt. */
+  readonly prints: ReadonlyArray<Fingerprint.Fingerprint | null | undefined>;
+}
+
+/** A key range, as the range search passes it. */
+interface Range {
+  readonly gte: string;
+  readonly lt: string | null;
+}
+
+/** How many items are checked between yields to the event loop. */
+const batch = 256;
+
+/** The expectation for a comparison of `listing`, or undefined when the tree remembers nothing. */
+export const take = (tree: LocalTree.LocalTree, listing: ReadonlyArray<ItemPath>): Expectation | undefined => {
+  const { entries, gone } = tree.recall(listing);
+  if (gone.length === 0 && entries.every((e) => e === undefined)) return undefined;
+  return { entries, gone, goneKeys: gone.map(([p]) => p), prints: [], checked: new Uint8Array(listing.length) };
+};
+
+const yieldNow = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+
+/** The remembered files the listing lacks whose keys lie in `range`. */
+const goneIn = (x: Expectation, range: Range): ReadonlyArray<readonly [ItemPath, LocalTree.Cached]> => {
+  const from = firstAtOrAfter(x.goneKeys, range.gte);
+  const to = range.lt === null ? x.gone.length : firstAtOrAfter(x.goneKeys, range.lt);
+  return x.gone.slice(from, to);
+};
+
+/**
+ * An item's expected fingerprint, when known without reading: a remembered file's; a directory's or
+ * link's own if already learnt; none for a file the cache does not know (or an item gone). Undefined
+ * for a directory or link whose fingerprint must be read.
+ */
+const expectedPrint = (x: Expectation, local: Local, n: number): Fingerprint.Fingerprint | null | undefined => {
+  const path = local.listing[n]!;
+  const entry = x.entries[n];
+  if (entry !== undefined) return local.tree.printOfEntry(path, entry);
+  const known = local.prints[n];
+  if (known != null) return known;
+  const kind = local.tree.kindOf(path);
+  return kind === "dir" || kind === "symlink" ? undefined : null;
+};
+
+/** A directory's or link's own fingerprint (null when it is gone or cannot be read). */
+const readPrint = async (local: Local, n: number): Promise<Fingerprint.Fingerprint | null> => {
+  const path = local.listing[n]!;
+  const item = await local.tree.read(path, false).catch(() => undefined);
+  return item === undefined ? null : local.tree.printOf(path, item.meta);
+};
+
+/** The expected fingerprint of `range`, whose listed items are i…j-1. */
+export const sum = async (x: Expectation, local: Local, i: number, j: number, range: Range): Promise<Fingerprint.Fingerprint> => {
+  const toRead: Array<number> = [];
+  for (let n = i; n < j; n++) {
+    if (x.prints[n] !== undefined) continue;
+    const print = expectedPrint(x, local, n);
+    if (print === undefined) toRead.push(n);
+    else x.prints[n] = print;
+    if ((n - i) % (16 * batch) === 0 && n > i) await yieldNow();
+  }
+  for (const n of toRead) x.prints[n] = await readPrint(local, n);
+  const gone = goneIn(x, range).map(([path, entry]) => local.tree.printOfEntry(path, entry));
+  return Fingerprint.combine(Fingerprint.sum(x.prints, i, j), Fingerprint.sum(gone));
+};
+
+/** True when the store's fingerprint of `range` (listed items i…j-1) is the expected one. */
+export const matches = async (x: Expectation, local: Local, remote: Fingerprint.Fingerprint, i: number, j: number, range: Range): Promise<boolean> =>
+  Fingerprint.equals(remote, await sum(x, local, i, j, range));
+
+/** Marks listed items i…j-1 (a batch) as the same as remembered or differing. */
+const check = (x: Expectation, local: Local, i: number, j: number): void => {
+  const remembered: Array<number> = [];
+  for (let n = i; n < j; n++) {
+    if (x.checked[n] !== 0) continue;
+    if (x.entries[n] !== undefined) remembered.push(n);
+    // Not remembered: a file is new to the store; a directory or link is as expected (its own fingerprint).
+    else x.checked[n] = local.tree.kindOf(local.listing[n]!) === "file" ? 2 : 1;
+  }
+  const now = local.tree.cachedPrints(remembered.map((n) => local.listing[n]!));
+  for (const [k, n] of remembered.entries()) {
+    const print = now[k];
+    const same = print !== undefined && Fingerprint.equals(print, local.tree.printOfEntry(local.listing[n]!, x.entries[n]!));
+    x.checked[n] = same ? 1 : 2;
+  }
+};
+
+/**
+ * Learns the whole listing's expected fingerprints and which items differ from what is remembered
+ * (one `lstat` each), ahead of the first range's answer from the store.
+ */
+export const prepare = async (x: Expectation, local: Local): Promise<void> => {
+  await sum(x, local, 0, local.listing.length, { gte: "", lt: null });
+  for (let n = 0; n < local.listing.length; n += batch) {
+    if ((n / batch) % 16 === 15) await yieldNow();
+    check(x, local, n, Math.min(local.listing.length, n + batch));
+  }
+};
+
+/** The first item of a range the store is expected to hold as remembered that needs comparing, and the store's version of it. */
+export interface Differing {
+  readonly path: ItemPath;
+  readonly remote: KnownItem | null;
+}
+
+/**
+ * The first item in `range` (listed items i…j-1) whose local state differs from the remembered one,
+ * listed or gone, with the store's version of it as remembered; undefined when there is none.
+ */
+export const nextDiffering = async (x: Expectation, local: Local, i: number, j: number, range: Range): Promise<Differing | undefined> => {
+  const [gone] = goneIn(x, range);
+  const limit = gone === undefined ? j : firstAtOrAfter(local.listing, gone[0]);
+  let batches = 0;
+  for (let n = i; n < Math.min(j, limit); n++) {
+    if (x.checked[n] === 0) {
+      if (++batches % 16 === 0) await yieldNow();
+      check(x, local, n, Math.min(j, n + batch));
+    }
+    if (x.checked[n] === 2) {
+      const entry = x.entries[n];
+      return { path: local.listing[n]!, remote: entry === undefined ? null : { meta: entry.meta, manifest: entry.manifest } };
+    }
+  }
+  return gone === undefined ? undefined : { path: gone[0], remote: { meta: gone[1].meta, manifest: gone[1].manifest } };
+};
