@@ -17,6 +17,16 @@ import * as ItemPath from "../../core/ItemPath.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The bytes of the chunk with digest `d` in `bytes` as `manifest` cuts them. */
+const pieceOf = (bytes: Uint8Array, manifest: Manifest.Manifest, d: string): Uint8Array | undefined => {
+  let at = 0;
+  for (const c of manifest) {
+    if (c.digest === d) return bytes.subarray(at, at + c.size);
+    at += c.size;
+  }
+  return undefined;
+};
+
 const withTree = async (body: (root: string, tree: LocalTree.LocalTree) => Promise<void>): Promise<void> => {
   const root = await mkdtemp(join(tmpdir(), "tidemark-localtree-"));
   try {
@@ -87,6 +97,25 @@ test("large files read at once for their manifests only (into reused buffers) ea
       assert.equal(again[k]!.manifest, expected, `f${k} read again`);
       assert.is(items[k]!.chunks.size, 0, "no bytes kept");
     }
+  }));
+
+test("a changed large file read for the store gives copies of only the chunks the store lacks, still right after the reused buffers are read into again", () =>
+  withTree(async (root, tree) => {
+    const [a, b] = [new Uint8Array(randomBytes(6 << 20)), new Uint8Array(randomBytes(5 << 20))];
+    await writeFile(join(root, "a"), a);
+    await writeFile(join(root, "b"), b);
+    const before = (await tree.read("a" as ItemPath.ItemPath, false))!;
+    a.set(randomBytes(1000), 3 << 20);
+    await writeFile(join(root, "a"), a);
+    const storeHas: ReadonlySet<string> = Manifest.digests(before.manifest);
+    const item = (await tree.read("a" as ItemPath.ItemPath, true, storeHas))!;
+    const lacking = item.manifest.map((c) => c.digest).filter((d) => !storeHas.has(d));
+    assert.ok(lacking.length > 0 && lacking.length < 4, `a 1,000-byte change makes a chunk or two new (${lacking.length})`);
+    assert.equal([...item.chunks.keys()].sort(), [...new Set(lacking)].sort(), "exactly the chunks the store lacks");
+    // Both reused buffers are read into again: the chunks kept must not be views into them.
+    await Promise.all([tree.read("b" as ItemPath.ItemPath, false), tree.read("a" as ItemPath.ItemPath, false)]);
+    const whole = Manifest.assemble(item.manifest, (d) => item.chunks.get(d) ?? pieceOf(a, item.manifest, d));
+    assert.ok(E.isRight(whole) && Buffer.compare(whole.right, a) === 0, "the kept chunks and the held ones reassemble the file");
   }));
 
 test("the whole tree's listing (read by a worker) is every item in key order, without excluded ones", () =>
