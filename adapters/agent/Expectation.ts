@@ -18,7 +18,7 @@
  */
 import * as Fingerprint from "../../core/Fingerprint.ts";
 import type { KnownItem } from "../../core/ItemMeta.ts";
-import { firstAtOrAfter, type ItemPath } from "../../core/ItemPath.ts";
+import { compare, firstAtOrAfter, type ItemPath } from "../../core/ItemPath.ts";
 import type * as LocalTree from "./LocalTree.ts";
 
 /** What the comparison expects of the store (see the module's comment). */
@@ -148,7 +148,9 @@ export interface Differing {
  * listed or gone, with the store's version of it as remembered; undefined when there is none.
  */
 export const nextDiffering = async (x: Expectation, local: Local, i: number, j: number, range: Range): Promise<Differing | undefined> => {
-  const [gone] = goneIn(x, range);
+  // The first remembered file gone from the listing in the range (not a slice of them: this runs once per item compared).
+  const first = firstAtOrAfter(x.goneKeys, range.gte);
+  const gone = first < x.gone.length && (range.lt === null || compare(x.goneKeys[first]!, range.lt) < 0) ? x.gone[first] : undefined;
   const limit = gone === undefined ? j : firstAtOrAfter(local.listing, gone[0]);
   let batches = 0;
   for (let n = i; n < Math.min(j, limit); n++) {
