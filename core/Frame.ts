@@ -2,7 +2,8 @@
  * Frame — length-prefixed frames for a byte stream: `u32 big-endian payload length | payload`, with a
  * hard maximum size checked before a single payload byte is buffered. The reader is a pure reducer
  * over the chunks a socket delivers: it keeps references to the chunks of an incomplete frame and
- * copies them once, when the frame is complete.
+ * copies them once, when the frame is complete; a frame that fills most of what it arrived in is
+ * handed on as a view of it, not copied a second time.
  *
  * @example
  * import * as Frame from "./Frame.ts";
@@ -92,7 +93,10 @@ export const push = (r: Reader, chunk: Uint8Array): Pushed => {
     const length = lengthOf(buffer, at);
     if (length > r.maxBytes) return { reader: reader(r.maxBytes), frames, error: { _tag: "Oversize", length, maxBytes: r.maxBytes } };
     if (buffer.length - at - prefixBytes < length) break;
-    frames.push(buffer.slice(at + prefixBytes, at + prefixBytes + length));
+    // A frame that fills most of the buffer is a view of it (the buffer is the reader's own copy, or a
+    // chunk the socket will not reuse); a small one is copied, so it does not keep a large buffer alive.
+    const frame = buffer.subarray(at + prefixBytes, at + prefixBytes + length);
+    frames.push(2 * length >= buffer.length ? frame : frame.slice());
     at += prefixBytes + length;
   }
   buffer = buffer.subarray(at);

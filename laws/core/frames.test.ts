@@ -13,6 +13,7 @@ const payloads = fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 });
 const cuts = fc.array(fc.nat({ max: 4000 }), { maxLength: 12 });
 
 test("frames read back the same however the stream is cut", () => check(fc.property(payloads, cuts, frameLaws.cutAnywhere), 300));
+test("a frame read keeps at most twice its size alive", () => check(fc.property(payloads, cuts, frameLaws.framesHoldLittle), 300));
 test("a length over the limit is refused before any payload is buffered", () => check(fc.property(fc.integer({ min: 65, max: 2 ** 32 - 1 }), frameLaws.oversizeRefused)));
 test("decoding junk as a message never throws", () => check(fc.property(junk, (u) => E.isLeft(Protocol.decode(u)) || E.isRight(Protocol.decode(u))), 500));
 

@@ -270,6 +270,23 @@ export const frameLaws = {
     return Frame.pendingBytes(reader) === 0 && read.length === payloads.length &&
       read.every((r, i) => r.length === payloads[i]!.length && r.every((x, j) => x === payloads[i]![j]));
   },
+  /**
+   * A frame read keeps at most twice its size alive: a large one may be a view of the bytes it arrived
+   * in (not copied again), a small one is copied out of them. Each chunk here has a buffer of its own.
+   */
+  framesHoldLittle: (payloads: ReadonlyArray<Uint8Array>, cuts: ReadonlyArray<number>): boolean => {
+    const stream = new Uint8Array(payloads.map(Frame.encode).flatMap((f) => [...f]));
+    const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+    let reader = Frame.reader(1024);
+    let from = 0;
+    for (const to of [...points, stream.length]) {
+      const out = Frame.push(reader, stream.slice(from, to));
+      if (out.error !== undefined || out.frames.some((f) => f.buffer.byteLength > 2 * f.length)) return false;
+      reader = out.reader;
+      from = to;
+    }
+    return true;
+  },
   /** A declared length over the limit is an error as soon as the prefix is read. */
   oversizeRefused: (length: number): boolean => {
     const prefix = new Uint8Array(4);
