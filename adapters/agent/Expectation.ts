@@ -19,7 +19,7 @@
 import * as Fingerprint from "../../core/Fingerprint.ts";
 import type { KnownItem } from "../../core/ItemMeta.ts";
 import { compare, firstAtOrAfter, type ItemPath } from "../../core/ItemPath.ts";
-import type * as LocalTree from "./LocalTree.ts";
+import * as LocalTree from "./LocalTree.ts";
 
 /** What the comparison expects of the store (see the module's comment). */
 export interface Expectation {
@@ -135,6 +135,20 @@ export const prepare = async (x: Expectation, local: Local): Promise<void> => {
     if ((n / batch) % 16 === 15) await yieldNow();
     check(x, local, n, Math.min(local.listing.length, n + batch));
   }
+};
+
+/** How far past an item the next large one to read ahead is looked for. */
+const lookAhead = 256;
+
+/**
+ * The next listed item after `n` (before `j`, and not far) that differs from what is remembered and
+ * was a large file: worth reading while the items before it are processed.
+ */
+export const nextLarge = (x: Expectation, local: Local, n: number, j: number): ItemPath | undefined => {
+  for (let m = n + 1; m < Math.min(j, n + 1 + lookAhead); m++) {
+    if (x.checked[m] === 2 && (x.entries[m]?.meta.size ?? 0) > LocalTree.syncReadBytes) return local.listing[m];
+  }
+  return undefined;
 };
 
 /** The first item of a range the store is expected to hold as remembered that needs comparing, and the store's version of it. */

@@ -37,7 +37,7 @@ const maxEarlier = 10_000;
  * trips cost far more than the read (about 1 ms against 20 µs an item here), and the event loop is
  * blocked no longer than hashing the bytes blocks it anyway.
  */
-const syncReadBytes = 1024 * 1024;
+export const syncReadBytes = 1024 * 1024;
 
 /**
  * Whether a cache entry read at `readAt` may be trusted for a file whose mtime is `mtimeMs` (git's
@@ -385,6 +385,23 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * cannot be read.
    */
   const read = async (path: ItemPath.ItemPath, withBytes = true, storeHas?: ReadonlySet<string>): Promise<LocalItem | undefined> => {
+    await ahead.get(path);
+    return readNow(path, withBytes, storeHas);
+  };
+
+  /** Reads started ahead of their turn (`readAhead`), by path: a read or peek of the same path waits for it. */
+  const ahead = new Map<string, Promise<unknown>>();
+  /**
+   * Starts reading a file for its manifest (into a reused buffer) ahead of its turn, so it is read
+   * while another is hashed; its turn then finds it in the cache and reads only the chunks the store
+   * lacks.
+   */
+  const readAhead = (path: ItemPath.ItemPath): void => {
+    if (ahead.has(path)) return;
+    ahead.set(path, readNow(path, false).catch(() => undefined).finally(() => ahead.delete(path)));
+  };
+
+  const readNow = async (path: ItemPath.ItemPath, withBytes = true, storeHas?: ReadonlySet<string>): Promise<LocalItem | undefined> => {
     const abs = full(path);
     try {
       const st = lstatSync(abs);
@@ -427,7 +444,10 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   };
 
   /** A file's metadata and manifest from the stat cache, if its stat data still match (no content is read). */
-  const peek = async (path: ItemPath.ItemPath): Promise<LocalItem | undefined> => fromCache(path, statOrUndefined(full(path)));
+  const peek = async (path: ItemPath.ItemPath): Promise<LocalItem | undefined> => {
+    await ahead.get(path);
+    return fromCache(path, statOrUndefined(full(path)));
+  };
 
   /**
    * The fingerprints of files whose stat data still match their cache entries (`undefined` for the
@@ -512,7 +532,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     for (const [path, entry] of entries) put(path, entry);
   };
 
-  return { root: base, list, prescan, read, peek, cachedPrints, printOf, recall, printOfEntry, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
+  return { root: base, list, prescan, read, readAhead, peek, cachedPrints, printOf, recall, printOfEntry, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

@@ -115,6 +115,9 @@ const verifiedStep = async (shell: Shell, from: string, region: Fingerprint.KeyR
     return;
   }
   if (next.remote !== null) shell.view.learn(next.path, next.remote);
+  // The next large file that differs is read while this one is processed.
+  const later = Expectation.nextLarge(expected, shell, shell.listing[i] === next.path ? i : i - 1, j);
+  if (later !== undefined) shell.tree.readAhead(later);
   // [path, path + NUL) holds the path alone (NUL sorts before "/": its subtree lies after).
   const range = { gte: from, lt: `${next.path}\u0000` };
   await decide(shell, { _tag: "ReceiveStoreMetadata", at: Date.now(), range, entries: next.remote === null ? [] : [[next.path, next.remote]] });
