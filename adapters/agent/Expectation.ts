@@ -69,17 +69,15 @@ const goneIn = (x: Expectation, range: Range): ReadonlyArray<readonly [ItemPath,
 
 /**
  * An item's expected fingerprint, when known without reading: a remembered file's; a directory's or
- * link's own if already learnt; none for a file the cache does not know (or an item gone). Undefined
- * for a directory or link whose fingerprint must be read.
+ * link's own if already learnt; none for a file the cache does not remember (or an item gone).
+ * Undefined for a directory or link whose fingerprint must be read.
  */
 const expectedPrint = (x: Expectation, local: Local, n: number): Fingerprint.Fingerprint | null | undefined => {
   const path = local.listing[n]!;
   const entry = x.entries[n];
   if (entry !== undefined) return local.tree.printOfEntry(path, entry);
-  const known = local.prints[n];
-  if (known != null) return known;
   const kind = local.tree.kindOf(path);
-  return kind === "dir" || kind === "symlink" ? undefined : null;
+  return kind === "dir" || kind === "symlink" ? (local.prints[n] ?? undefined) : null;
 };
 
 /** A directory's or link's own fingerprint (null when it is gone or cannot be read). */
