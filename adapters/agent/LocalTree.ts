@@ -12,8 +12,8 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { closeSync, type Dirent, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, type Stats } from "node:fs";
-import { lstat, open } from "node:fs/promises";
+import { type Dirent, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from "node:fs";
+import { lstat } from "node:fs/promises";
 import { relative, resolve, sep } from "node:path";
 import * as Chunking from "../../core/Chunking.ts";
 import * as Digest from "../../core/Digest.ts";
@@ -22,12 +22,8 @@ import type { ItemMeta, LocalItem } from "../../core/ItemMeta.ts";
 import * as ItemPath from "../../core/ItemPath.ts";
 import * as Manifest from "../../core/Manifest.ts";
 import { sha256 } from "../Sha256.ts";
+import * as FileBytes from "./FileBytes.ts";
 import * as TreeScan from "./TreeScan.ts";
-
-/** Largest file read into a reused buffer (larger ones get a buffer of their own). */
-const maxScratchBytes = 512 * 1024 * 1024;
-/** How many reused buffers there are at most. */
-const scratchBuffers = 2;
 
 /** Most manifests of let-go versions kept (`manifestOf`). */
 const maxEarlier = 10_000;
@@ -65,105 +61,6 @@ export interface Unreadable {
 }
 
 
-/**
- * The bytes of the chunks of a file (as `manifest` describes it) that `skip` lacks, read at their
- * offsets and each checked against its digest: `undefined` when one does not match (the file changed
- * since the manifest was made) or when most of the file is wanted anyway.
- */
-const readParts = (abs: string, manifest: Manifest.Manifest, skip: ReadonlySet<string>): Map<string, Uint8Array> | undefined => {
-  const wanted: Array<readonly [number, Manifest.ChunkRef]> = [];
-  let offset = 0;
-  let total = 0;
-  for (const c of manifest) {
-    if (!skip.has(c.digest)) {
-      wanted.push([offset, c]);
-      total += c.size;
-    }
-    offset += c.size;
-  }
-  if (2 * total > offset) return undefined;
-  const out = new Map<string, Uint8Array>();
-  const fd = openSync(abs, "r");
-  try {
-    for (const [at, c] of wanted) {
-      if (out.has(c.digest)) continue;
-      const bytes = new Uint8Array(c.size);
-      for (let got = 0; got < c.size; ) {
-        const n = readSync(fd, bytes, got, c.size - got, at + got);
-        if (n === 0) return undefined;
-        got += n;
-      }
-      if (Digest.of(sha256, bytes) !== c.digest) return undefined;
-      out.set(c.digest, bytes);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return out;
-};
-
-/**
- * A large file's bytes, in as few reads as the system allows (`readFile` takes 512 KiB per thread-pool
- * round trip: a 128 MiB file cost 256 of them), into `into` when it is given and large enough. Reads
- * to the end even if the file grew since `size`.
- */
-const readLarge = async (abs: string, size: number, into?: Uint8Array): Promise<Uint8Array> => {
-  const handle = await open(abs, "r");
-  try {
-    let bytes = into !== undefined && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
-    let got = 0;
-    for (;;) {
-      if (got === bytes.length) {
-        // At the size the stat gave: a small read tells whether the file has grown since.
-        const probe = new Uint8Array(65536);
-        const { bytesRead } = await handle.read(probe, 0, probe.length, got);
-        if (bytesRead === 0) return bytes;
-        const grown = new Uint8Array(bytes.length * 2 + probe.length);
-        grown.set(bytes);
-        grown.set(probe.subarray(0, bytesRead), got);
-        bytes = grown;
-        got += bytesRead;
-        continue;
-      }
-      const { bytesRead } = await handle.read(bytes, got, bytes.length - got, got);
-      if (bytesRead === 0) return bytes.subarray(0, got);
-      got += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
-};
-
-/**
- * Buffers lent for reading large files whose bytes are not kept: a fresh buffer of 128 MiB costs
- * about three times its read in page faults (~100 ms against ~30 ms here). Two, so one file can be
- * read while another is chunked; sized in powers of two (files of 64, 96 and 128 MiB need two
- * sizes, not three); dropped a second after their last use, so an idle agent does not hold them.
- */
-const makeScratch = () => {
-  const free: Array<Uint8Array> = [];
-  let lent = 0;
-  let drop: ReturnType<typeof setTimeout> | undefined;
-  return {
-    borrow: (size: number): Uint8Array | undefined => {
-      if (lent === scratchBuffers || size > maxScratchBytes) return undefined;
-      lent++;
-      clearTimeout(drop);
-      const fits = free.findIndex((b) => b.length >= size);
-      if (fits >= 0) return free.splice(fits, 1)[0]!;
-      free.pop(); // a smaller one is replaced
-      return new Uint8Array(Math.min(maxScratchBytes, 2 ** Math.ceil(Math.log2(Math.max(size, 1)))));
-    },
-    giveBack: (bytes: Uint8Array): void => {
-      lent--;
-      free.push(bytes);
-      clearTimeout(drop);
-      drop = setTimeout(() => free.splice(0), 1000);
-      (drop as { unref?: () => void }).unref?.();
-    },
-  };
-};
-
 /** A file's stat key and mtime, or undefined when it is not a file (or gone). */
 const fileStat = (abs: string): TreeScan.ScannedEntry["stat"] | undefined => {
   const st = statOrUndefined(abs);
@@ -194,7 +91,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const base = resolve(root);
   const excluded = (options.exclude ?? []).map((p) => resolve(p));
   const cache = new Map<string, Cached>();
-  const scratch = makeScratch();
+  const scratch = FileBytes.makeScratch();
   /** Counts changes to the cache, so an unchanged cache need not be saved again. */
   let changes = 0;
   /**
@@ -347,7 +244,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const chunkedLarge = async (path: ItemPath.ItemPath, size: number, hit: Cached | undefined, withBytes: boolean, storeHas?: ReadonlySet<string>) => {
     const into = withBytes && storeHas === undefined ? undefined : scratch.borrow(size);
     try {
-      const built = chunked(await readLarge(full(path), size, into), hit);
+      const built = chunked(await FileBytes.readLarge(full(path), size, into), hit);
       if (into === undefined) return built;
       const chunks = new Map<string, Uint8Array>();
       if (withBytes) for (const [digest, bytes] of built.chunks) if (!storeHas!.has(digest)) chunks.set(digest, bytes.slice());
@@ -362,7 +259,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const hit = cache.get(path);
     if (hit !== undefined && hit.key === key && settled(hit.readAt, st.mtimeMs)) {
       if (!withBytes) return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
-      const parts = storeHas === undefined ? undefined : readParts(full(path), hit.manifest, storeHas);
+      const parts = storeHas === undefined ? undefined : FileBytes.readParts(full(path), hit.manifest, storeHas);
       if (parts !== undefined) return { path, meta: hit.meta, manifest: hit.manifest, chunks: parts };
     }
     const small = st.size <= syncReadBytes;
