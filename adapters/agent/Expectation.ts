@@ -106,19 +106,17 @@ export const sum = async (x: Expectation, local: Local, i: number, j: number, ra
 export const matches = async (x: Expectation, local: Local, remote: Fingerprint.Fingerprint, i: number, j: number, range: Range): Promise<boolean> =>
   Fingerprint.equals(remote, await sum(x, local, i, j, range));
 
-/** Marks listed items i…j-1 (a batch) as the same as remembered or differing. */
+/**
+ * Marks listed items i…j-1 (a batch) as the same as remembered or differing: a remembered file is
+ * the same while its stat data match the remembered read's; one not remembered is new to the store
+ * if it is a file, as expected if it is a directory or link (its own fingerprint was expected).
+ */
 const check = (x: Expectation, local: Local, i: number, j: number): void => {
-  const remembered: Array<number> = [];
   for (let n = i; n < j; n++) {
     if (x.checked[n] !== 0) continue;
-    if (x.entries[n] !== undefined) remembered.push(n);
-    // Not remembered: a file is new to the store; a directory or link is as expected (its own fingerprint).
-    else x.checked[n] = local.tree.kindOf(local.listing[n]!) === "file" ? 2 : 1;
-  }
-  const now = local.tree.cachedPrints(remembered.map((n) => local.listing[n]!));
-  for (const [k, n] of remembered.entries()) {
-    const print = now[k];
-    const same = print !== undefined && Fingerprint.equals(print, local.tree.printOfEntry(local.listing[n]!, x.entries[n]!));
+    const path = local.listing[n]!;
+    const entry = x.entries[n];
+    const same = entry !== undefined ? local.tree.matchesStat(path, entry) : local.tree.kindOf(path) !== "file";
     x.checked[n] = same ? 1 : 2;
   }
 };

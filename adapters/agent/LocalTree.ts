@@ -356,11 +356,18 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const cachedPrints = (paths: ReadonlyArray<ItemPath.ItemPath>): ReadonlyArray<Fingerprint.Fingerprint | undefined> =>
     paths.map((path) => {
       const hit = cache.get(path);
-      if (hit === undefined) return undefined;
-      const st = snapshot?.get(path) ?? fileStat(full(path));
-      if (st === undefined || hit.key !== st.key || !settled(hit.readAt, st.mtimeMs)) return undefined;
-      return keptPrint(path, hit);
+      return hit !== undefined && matchesStat(path, hit) ? keptPrint(path, hit) : undefined;
     });
+
+  /**
+   * True when the file at `path` is still the one `entry` remembers reading: its stat data (as the
+   * last listing of the whole tree found them, else one synchronous `lstat`) equal the entry's, and
+   * are not racy.
+   */
+  const matchesStat = (path: ItemPath.ItemPath, entry: Cached): boolean => {
+    const st = snapshot?.get(path) ?? fileStat(full(path));
+    return st !== undefined && entry.key === st.key && settled(entry.readAt, st.mtimeMs);
+  };
 
   /** True when a file's stat data equal those of its last read (directories and links: when they still exist). */
   const isUnchanged = async (path: ItemPath.ItemPath): Promise<boolean> => {
@@ -429,7 +436,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     for (const [path, entry] of entries) put(path, entry);
   };
 
-  return { root: base, list, prescan, read, readAhead, peek, cachedPrints, printOf, recall, printOfEntry, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
+  return { root: base, list, prescan, read, readAhead, peek, cachedPrints, matchesStat, printOf, recall, printOfEntry, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */
