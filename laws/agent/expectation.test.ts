@@ -3,47 +3,22 @@
 // data changed (or are new, or gone) are compared; when the store changed behind the agent's back,
 // the fingerprints differ and the full comparison finds the difference. End to end over TCP (through
 // a byte-counting relay) into a store on disk; the store's tree then equals the host's byte for byte.
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import * as Agent from "../../adapters/agent/Agent.ts";
 import * as Server from "../../adapters/server/Server.ts";
 import { sha256 } from "../../adapters/Sha256.ts";
 import * as Relay from "../../bench/Relay.ts";
 import type { SourceId } from "../../core/Codecs.ts";
 import * as Restore from "../../store/Restore.ts";
 import * as Store from "../../store/Store.ts";
+import { contents, syncOnce } from "./syncing.ts";
 
 const source = "expected" as SourceId;
 
-/** Runs an agent until it is in sync with everything acknowledged (at most 30 s). */
-const syncOnce = async (root: string, address: string, spoolDir: string): Promise<void> => {
-  const agent = await Agent.start({ root, source, store: address, secret: null, spoolDir, watch: false, scanIntervalMs: 3_600_000 });
-  const end = Date.now() + 30_000;
-  try {
-    for (;;) {
-      const p = agent.progress();
-      if (p.state === "backup" && p.pending === 0 && p.unacknowledged === 0) return;
-      if (Date.now() > end) throw new Error(`not in sync after 30 s: ${JSON.stringify(p)}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  } finally {
-    await agent.stop();
-  }
-};
 
-/** Every file under `root` (relative path → content), for comparing trees. */
-const contents = async (root: string): Promise<Map<string, string>> => {
-  const out = new Map<string, string>();
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const full = join(entry.parentPath, entry.name);
-    out.set(full.slice(root.length + 1), (await readFile(full)).toString("base64"));
-  }
-  return out;
-};
 
 /** A tree of 2,000 small files in 20 directories. */
 const makeTree = async (root: string): Promise<void> => {
@@ -80,10 +55,10 @@ test("the store holds what the stat cache remembers: one changed file in 2,000 c
     const relay = await Relay.start(port);
     const address = `127.0.0.1:${relay.port}`;
     try {
-      await syncOnce(root, address, join(work, "spool"));
+      await syncOnce(root, address, join(work, "spool"), source);
       await writeFile(join(root, "d7", "f42.txt"), "changed\n");
       relay.reset();
-      await syncOnce(root, address, join(work, "spool"));
+      await syncOnce(root, address, join(work, "spool"), source);
       const { up, down } = relay.counts();
       // The full comparison's descent alone (two levels of 16 fingerprints and a leaf) costs more.
       assert.ok(up + down < 1100, `one small change cost ${up} bytes up and ${down} down`);
@@ -93,7 +68,7 @@ test("the store holds what the stat cache remembers: one changed file in 2,000 c
       await rm(join(root, "d19", "f99.txt"));
       await writeFile(join(root, "d0", "new.txt"), "new\n");
       await writeFile(join(root, "d11", "f1.txt"), "rewritten\n");
-      await syncOnce(root, address, join(work, "spool"));
+      await syncOnce(root, address, join(work, "spool"), source);
       await restoresExactly(store, root, join(work, "restored-2"));
     } finally {
       await relay.close();
@@ -105,7 +80,7 @@ test("a file the store lost behind the agent's back is sent again: the stat cach
   await withStore("lost", async (work, store, server) => {
     const root = join(work, "tree");
     await makeTree(root);
-    await syncOnce(root, server.address, join(work, "spool"));
+    await syncOnce(root, server.address, join(work, "spool"), source);
     const lost = "d9/f9.txt";
     const [[, held]] = (await store.items(source, [lost])) as [readonly [string, { meta: { type: string; digest: string | null } } | null]];
     assert.ok(held !== null, "the store holds the file before it is lost");
@@ -113,7 +88,7 @@ test("a file the store lost behind the agent's back is sent again: the stat cach
     const deleted = { _tag: "ItemDeleted", path: lost, base: { type: held!.meta.type, digest: held!.meta.digest }, origin: "resync", source, seq: head.seq + 1, at: head.at + 1 };
     assert.ok((await store.append(source, [deleted]))._tag === "Right");
     await writeFile(join(root, "d2", "f2.txt"), "changed while the store lost another\n");
-    await syncOnce(root, server.address, join(work, "spool"));
+    await syncOnce(root, server.address, join(work, "spool"), source);
     await restoresExactly(store, root, join(work, "restored"));
   });
 });

@@ -3,35 +3,20 @@
 // comparison that fetches leaf metadata ahead stays right when whole directories were deleted or
 // moved; the store's tree then equals the host's byte for byte.
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import * as Agent from "../../adapters/agent/Agent.ts";
 import * as Server from "../../adapters/server/Server.ts";
 import { sha256 } from "../../adapters/Sha256.ts";
 import type { SourceId } from "../../core/Codecs.ts";
 import * as Restore from "../../store/Restore.ts";
 import * as Store from "../../store/Store.ts";
+import { contents, syncOnce } from "./syncing.ts";
 
 const source = "outbound" as SourceId;
 
-/** Runs an agent until it is in sync with everything acknowledged (at most 30 s); returns the content bytes it sent. */
-const syncOnce = async (root: string, address: string, spoolDir: string): Promise<number> => {
-  const agent = await Agent.start({ root, source, store: address, secret: null, spoolDir, watch: false, scanIntervalMs: 3_600_000 });
-  const end = Date.now() + 30_000;
-  try {
-    for (;;) {
-      const p = agent.progress();
-      if (p.state === "backup" && p.pending === 0 && p.unacknowledged === 0) return p.bytesSent;
-      if (Date.now() > end) throw new Error(`not in sync after 30 s: ${JSON.stringify(p)}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  } finally {
-    await agent.stop();
-  }
-};
 
 const editInPlace = async (file: string, at: number, bytes: Uint8Array): Promise<void> => {
   const h = await open(file, "r+");
@@ -51,12 +36,12 @@ test("after a restart, 100-byte edits cost about a kilobyte each and a moved fil
   const store = await Store.openClassic(join(work, "store"), { hash: sha256 });
   const server = await Server.start({ store, secret: null, listen: { host: "127.0.0.1", port: 0 } });
   try {
-    const first = await syncOnce(root, server.address, join(work, "spool"));
+    const first = await syncOnce(root, server.address, join(work, "spool"), source);
     assert.ok(first >= 500 * 1024, `the first upload sends the content (${first} bytes)`);
     await editInPlace(files.big, 150_000, randomBytes(100));
     await editInPlace(files.small, 3000, randomBytes(100));
     await rename(files.moved, join(root, "b", "moved.bin"));
-    const second = await syncOnce(root, server.address, join(work, "spool"));
+    const second = await syncOnce(root, server.address, join(work, "spool"), source);
     assert.ok(second < 6 * 1024, `two 100-byte edits and a move sent ${second} content bytes`);
     const restored = join(work, "restored");
     const head = await store.head(source);
@@ -72,16 +57,6 @@ test("after a restart, 100-byte edits cost about a kilobyte each and a moved fil
   }
 });
 
-/** Every file under `root` (relative path → content), for comparing trees. */
-const contents = async (root: string): Promise<Map<string, string>> => {
-  const out = new Map<string, string>();
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const full = join(entry.parentPath, entry.name);
-    out.set(full.slice(root.length + 1), (await readFile(full)).toString("base64"));
-  }
-  return out;
-};
 
 test("directories deleted and moved while the agent was away: the comparison converges and restores exactly", async () => {
   const work = await mkdtemp(join(tmpdir(), "tidemark-restart-"));
@@ -94,13 +69,13 @@ test("directories deleted and moved while the agent was away: the comparison con
   const store = await Store.openClassic(join(work, "store"), { hash: sha256 });
   const server = await Server.start({ store, secret: null, listen: { host: "127.0.0.1", port: 0 } });
   try {
-    await syncOnce(root, server.address, join(work, "spool"));
+    await syncOnce(root, server.address, join(work, "spool"), source);
     await rm(join(root, "d05"), { recursive: true });
     await rename(join(root, "d06"), join(root, "d30-moved"));
     await rm(join(root, "d12", "sub"), { recursive: true });
     for (const d of ["d07", "d20", "d33"]) await writeFile(join(root, d, "f1.txt"), `changed ${d}\n`);
     await writeFile(join(root, "d05"), "a file where a directory was\n");
-    await syncOnce(root, server.address, join(work, "spool"));
+    await syncOnce(root, server.address, join(work, "spool"), source);
     const restored = join(work, "restored");
     const out = await Restore.restore(store, source, { seq: (await store.head(source))!.seq }, restored);
     assert.ok(out._tag === "Right");
