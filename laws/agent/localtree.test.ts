@@ -52,7 +52,9 @@ test("a whole-second timestamp needs two seconds to settle; a fine one 100 ms", 
     await writeFile(join(root, "coarse"), "x");
     await utimes(join(root, "coarse"), Math.floor(now - 1), Math.floor(now - 1));
     await writeFile(join(root, "fine"), "y");
-    await utimes(join(root, "fine"), now - 0.5, now - 0.5);
+    // Never on a whole second (`now - 0.5` was, one run in a thousand, and then counted as coarse).
+    const fine = Math.floor(now) - 0.377;
+    await utimes(join(root, "fine"), fine, fine);
     await tree.read("coarse" as ItemPath.ItemPath, false);
     await tree.read("fine" as ItemPath.ItemPath, false);
     assert.is(await tree.peek("coarse" as ItemPath.ItemPath), undefined);
