@@ -65,41 +65,86 @@ export const build = (bytes: Uint8Array, params: Chunking.ChunkingParams, hash: 
  * @category constructors
  */
 export const rebuild = (bytes: Uint8Array, previous: Manifest, params: Chunking.ChunkingParams, hash: Digest.HashFunction): Chunked => {
+  const chunks = new Map<Digest.Digest, Uint8Array>();
+  const manifest = rebuildFrom({ size: bytes.length, bytes: (from, to) => bytes.subarray(from, to) }, previous, params, hash, (digest, piece) => {
+    if (!chunks.has(digest)) chunks.set(digest, piece);
+  });
+  return { manifest, chunks };
+};
+
+/**
+ * Where `rebuildFrom` reads a version: its size, its bytes by offset, and, optionally, what is
+ * already known of where the earlier version's chunks lie (found elsewhere, say by other threads).
+ *
+ * @category models
+ */
+export interface Source {
+  readonly size: number;
+  /** The bytes at offsets `from`…`to`-1 (a view that need stay valid only until the next call). */
+  readonly bytes: (from: number, to: number) => Uint8Array;
+  /** Whether the earlier chunk `k` lies unchanged at offset `at`, when known (else its bytes are hashed). */
+  readonly known?: (k: number, at: number) => boolean | undefined;
+}
+
+/**
+ * `rebuild` of a version read through `source`: the bytes of a kept chunk are not asked for (unless
+ * `onChunk` wants every chunk's bytes) nor hashed when `source.known` vouches for it, so a version
+ * whose unchanged chunks were checked elsewhere costs only the reading and chunking of its changes.
+ * `onChunk` is called with each chunk in order (its bytes valid only during the call).
+ *
+ * @example
+ * rebuildFrom({ size: b.length, bytes: (f, t) => b.subarray(f, t) }, earlier, params, sha256)
+ *   // = build(b, params, sha256).manifest
+ * @category constructors
+ */
+export const rebuildFrom = (
+  source: Source,
+  previous: Manifest,
+  params: Chunking.ChunkingParams,
+  hash: Digest.HashFunction,
+  onChunk?: (digest: Digest.Digest, bytes: Uint8Array) => void,
+): Manifest => {
   const starts = new Map<number, number>();
   let offset = 0;
   for (const [k, c] of previous.entries()) {
     starts.set(offset, k);
     offset += c.size;
   }
-  const shift = bytes.length - offset;
+  const shift = source.size - offset;
   const manifest: Array<ChunkRef> = [];
-  const chunks = new Map<Digest.Digest, Uint8Array>();
-  const emit = (piece: Uint8Array, known?: Digest.Digest): void => {
-    const digest = known ?? Digest.of(hash, piece);
-    manifest.push({ digest, size: piece.length });
-    if (!chunks.has(digest)) chunks.set(digest, piece);
-  };
   let at = 0;
-  while (at < bytes.length) {
-    const kept = keptChunk(bytes, at, previous, starts.get(at) ?? starts.get(at - shift), params, hash);
-    const end = kept === undefined ? Chunking.chunkEnd(bytes, at, params) : at + previous[kept]!.size;
-    emit(bytes.subarray(at, end), kept === undefined ? undefined : previous[kept]!.digest);
+  while (at < source.size) {
+    const kept = keptChunk(source, at, previous, starts.get(at) ?? starts.get(at - shift), params, hash);
+    let end: number;
+    let digest: Digest.Digest;
+    if (kept === undefined) {
+      const piece = source.bytes(at, Math.min(source.size, at + params.max));
+      end = at + Chunking.chunkEnd(piece, 0, params);
+      digest = Digest.of(hash, piece.subarray(0, end - at));
+      onChunk?.(digest, piece.subarray(0, end - at));
+    } else {
+      end = at + previous[kept]!.size;
+      digest = previous[kept]!.digest;
+      if (onChunk !== undefined) onChunk(digest, source.bytes(at, end));
+    }
+    manifest.push({ digest, size: end - at });
     at = end;
   }
-  return { manifest, chunks };
+  return manifest;
 };
 
 /**
  * Whether the earlier chunk `k` lies unchanged at `at`: a full chunk (not the earlier last one,
  * which the end of the data cut, unless it ends the new data too) whose bytes hash to its digest.
  */
-const keptChunk = (bytes: Uint8Array, at: number, previous: Manifest, k: number | undefined, params: Chunking.ChunkingParams, hash: Digest.HashFunction): number | undefined => {
+const keptChunk = (source: Source, at: number, previous: Manifest, k: number | undefined, params: Chunking.ChunkingParams, hash: Digest.HashFunction): number | undefined => {
   if (k === undefined) return undefined;
   const { size, digest } = previous[k]!;
   const end = at + size;
   const last = k === previous.length - 1;
-  if (end > bytes.length || (last && end !== bytes.length) || (!last && (size <= params.min || size > params.max))) return undefined;
-  return Digest.of(hash, bytes.subarray(at, end)) === digest ? k : undefined;
+  if (end > source.size || (last && end !== source.size) || (!last && (size <= params.min || size > params.max))) return undefined;
+  const matches = source.known?.(k, at) ?? Digest.of(hash, source.bytes(at, end)) === digest;
+  return matches ? k : undefined;
 };
 
 /** Total size of the version described. @category folding */

@@ -43,6 +43,20 @@ test("chunking guided by the earlier version's manifest equals chunking from scr
 test("chunking guided by an unrelated version's manifest equals chunking from scratch", () =>
   check(fc.property(data, data, (a, b) => manifestLaws.rebuildEqualsBuild(a, b, params) && manifestLaws.rebuildEqualsBuild(b, b, params))));
 
+test("chunking guided through a small window, some chunks' places told instead of hashed, equals chunking from scratch", () =>
+  check(fc.property(data, fc.array(edit, { maxLength: 4 }), fc.func(fc.boolean()), (b, edits, vouched) =>
+    manifestLaws.rebuildFromWindowEqualsBuild(b, edits.reduce(applyEdit, b), params, vouched))));
+
+test("a version whose chunks are all told kept is neither read nor hashed", () => {
+  const earlier = noise(20_000, 7);
+  const previous = Manifest.build(earlier, params, sha256).manifest;
+  let touched = 0;
+  const source: Manifest.Source = { size: earlier.length, bytes: (f, t) => (touched++, earlier.subarray(f, t)), known: () => true };
+  const manifest = Manifest.rebuildFrom(source, previous, params, (b) => (touched++, sha256(b)));
+  assert.equal(manifest, previous);
+  assert.is(touched, 0);
+});
+
 /** Deterministic high-entropy bytes (an LCG's top byte). */
 const noise = (length: number, seed: number): Uint8Array => {
   let x = seed;

@@ -134,6 +134,27 @@ export const manifestLaws = {
     return sameJson(guided.manifest, fresh.manifest) && sameJson([...guided.chunks.keys()], [...fresh.chunks.keys()]) &&
       [...guided.chunks].every(([d, b]) => sameJson([...b], [...fresh.chunks.get(d)!]));
   },
+  /**
+   * Chunking guided by the earlier manifest through a small window that each read overwrites, with
+   * the places of the chunks `vouched` picks told (truthfully) instead of hashed, gives what chunking
+   * from scratch gives; every hash is of a piece read through the window.
+   */
+  rebuildFromWindowEqualsBuild: (earlier: Uint8Array, now: Uint8Array, params: Chunking.ChunkingParams, vouched: (k: number) => boolean): boolean => {
+    const previous = Manifest.build(earlier, params, sha256).manifest;
+    const window = new Uint8Array(params.max);
+    const isAt = (k: number, at: number) => at + previous[k]!.size <= now.length && Digest.of(sha256, now.subarray(at, at + previous[k]!.size)) === previous[k]!.digest;
+    const source: Manifest.Source = {
+      size: now.length,
+      bytes: (from, to) => {
+        window.fill(0);
+        window.set(now.subarray(from, to));
+        return window.subarray(0, to - from);
+      },
+      known: (k, at) => (vouched(k) ? isAt(k, at) : undefined),
+    };
+    const hash: Digest.HashFunction = (bytes) => (bytes.buffer === window.buffer ? sha256(bytes) : new Uint8Array(32));
+    return sameJson(Manifest.rebuildFrom(source, previous, params, hash), Manifest.build(now, params, sha256).manifest);
+  },
 };
 
 /** The delta of `target` against `old`, rebuilt from `old` alone. */
