@@ -58,15 +58,17 @@ export const build = (bytes: Uint8Array, params: Chunking.ChunkingParams, hash: 
  * old offset (before a change) or moved by the change in size (after an insertion or deletion) —
  * and its digest matches, it is taken as it is, with no cut search (a cut depends only on the bytes
  * since the chunk's start); elsewhere the bytes are chunked as usual. The result equals `build`'s.
- * Hashing is needed anyway, so an append or a small insertion costs little more than a hash of the file.
+ * Hashing is needed anyway, so an append or a small insertion costs little more than a hash of the file
+ * (less where `known` vouches for chunks: see `Source`).
  *
  * @example
  * rebuild(edited, build(original, params, sha256).manifest, params, sha256)  // = build(edited, params, sha256)
  * @category constructors
  */
-export const rebuild = (bytes: Uint8Array, previous: Manifest, params: Chunking.ChunkingParams, hash: Digest.HashFunction): Chunked => {
+export const rebuild = (bytes: Uint8Array, previous: Manifest, params: Chunking.ChunkingParams, hash: Digest.HashFunction, known?: Source["known"]): Chunked => {
   const chunks = new Map<Digest.Digest, Uint8Array>();
-  const manifest = rebuildFrom({ size: bytes.length, bytes: (from, to) => bytes.subarray(from, to) }, previous, params, hash, (digest, piece) => {
+  const source: Source = { size: bytes.length, bytes: (from, to) => bytes.subarray(from, to), ...(known === undefined ? {} : { known }) };
+  const manifest = rebuildFrom(source, previous, params, hash, (digest, piece) => {
     if (!chunks.has(digest)) chunks.set(digest, piece);
   });
   return { manifest, chunks };

@@ -117,6 +117,7 @@ export const start = async (options: Options): Promise<Running> => {
     outbox: [],
     sending: Promise.resolve(),
     outboxBytes: 0,
+    outboxSince: 0,
     previous: new Map(),
     prefetched: new Map(),
     fingerprints: new Map(),
@@ -133,6 +134,8 @@ export const start = async (options: Options): Promise<Running> => {
   // stat cache) a worker reads it meanwhile; for a small one the worker's start-up would not pay.
   if (spool.cacheBytes() >= workerScanCacheBytes) shell.tree.prescan();
   shell.tree.remember(StatCache.decode(await spool.readCache()));
+  // Large files changed since they were read are checked for kept chunks by worker threads meanwhile.
+  shell.tree.placeChanged();
   let savedAt = shell.tree.changes();
   const saveCache = async (): Promise<void> => {
     const changes = shell.tree.changes();

@@ -10,13 +10,16 @@
  * const bytes = await FileBytes.readLarge("/srv/data/big.bin", size, into);
  * …
  * if (into !== undefined) scratch.giveBack(into);
+ * // or, when the unchanged chunks' places are known (KeptChunks), only the changes:
+ * const manifest = FileBytes.rebuildAround("/srv/data/big.bin", size, earlier, places.known);
  *
  * @module
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
+import * as Chunking from "../../core/Chunking.ts";
 import * as Digest from "../../core/Digest.ts";
-import type * as Manifest from "../../core/Manifest.ts";
+import * as Manifest from "../../core/Manifest.ts";
 import { sha256 } from "../Sha256.ts";
 
 /** Largest file read into a reused buffer (larger ones get a buffer of their own). */
@@ -121,4 +124,44 @@ export const makeScratch = () => {
       (drop as { unref?: () => void }).unref?.();
     },
   };
+};
+
+/** The window `rebuildAround` reads through (its reads are synchronous, so one serves every call). */
+let window: Uint8Array | undefined;
+const windowBytes = 4 * 1024 * 1024;
+const shortRead = new Error("the file is shorter than its stat data said");
+
+/**
+ * A large file's manifest made from the manifest of its earlier version (`earlier`) and what is
+ * `known` of where that version's chunks lie now: only the bytes around its changes are read (through
+ * a small reused window) and hashed. `undefined` when the file turns out shorter than `size` (it
+ * changed meanwhile).
+ */
+export const rebuildAround = (abs: string, size: number, earlier: Manifest.Manifest, known: Manifest.Source["known"]): Manifest.Manifest | undefined => {
+  const into = (window ??= new Uint8Array(windowBytes));
+  const fd = openSync(abs, "r");
+  let start = 0;
+  let end = 0;
+  const bytes = (from: number, to: number): Uint8Array => {
+    if (from < start || to > end) {
+      const want = Math.min(into.length, size - from);
+      let got = 0;
+      while (got < want) {
+        const n = readSync(fd, into, got, want - got, from + got);
+        if (n === 0) break;
+        got += n;
+      }
+      [start, end] = [from, from + got];
+      if (to > end) throw shortRead;
+    }
+    return into.subarray(from - start, to - start);
+  };
+  try {
+    return Manifest.rebuildFrom({ size, bytes, ...(known === undefined ? {} : { known }) }, earlier, Chunking.defaultParams, sha256);
+  } catch (e) {
+    if (e === shortRead) return undefined;
+    throw e;
+  } finally {
+    closeSync(fd);
+  }
 };
