@@ -62,6 +62,8 @@ export interface Shell {
   sending: Promise<void>;
   /** Chunk bytes the outbox carries. */
   outboxBytes: number;
+  /** When the oldest event in the outbox was put there (epoch ms). */
+  outboxSince: number;
   /** The store's manifest of the version each outbox event replaces, by sequence number (for deltas). */
   previous: Map<number, Manifest>;
   itemsTotal: number;
@@ -163,9 +165,11 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
   if (reached.length > 0) forgetAnswersReaching(shell, reached);
   if (events.length === 0) return events;
   shell.spool.add(events);
+  if (shell.outbox.length === 0) shell.outboxSince = Date.now();
   shell.outbox.push(...events);
   shell.outboxBytes += events.reduce((n, e) => n + chunkBytes(Event.chunksOf(e)), 0);
-  if (shell.outbox.length >= outboxEvents || shell.outboxBytes >= messageChunkBytes) await dispatch(shell);
+  const full = shell.outbox.length >= outboxEvents || shell.outboxBytes >= messageChunkBytes;
+  if (full || Date.now() - shell.outboxSince >= outboxWaitMs) await dispatch(shell);
   return events;
 };
 
@@ -187,6 +191,11 @@ export const reachesOtherRanges = (e: Event.Event): e is Extract<Event.Event, { 
 
 /** Most events held in the outbox before it is sent. */
 const outboxEvents = 64;
+/**
+ * Longest an event waits in the outbox for others to join it: a slow comparison (large files read
+ * one by one) then sends what it has decided, and the store appends it meanwhile instead of after.
+ */
+const outboxWaitMs = 20;
 
 /**
  * Sends the outbox and waits until it is sent. A send that fails leaves the events in the spool, for
