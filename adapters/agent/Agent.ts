@@ -136,6 +136,8 @@ export const start = async (options: Options): Promise<Running> => {
   shell.tree.remember(StatCache.decode(await spool.readCache()));
   // Large files changed since they were read are checked for kept chunks by worker threads meanwhile.
   shell.tree.placeChanged();
+  // With the cache read, this thread reads part of a large tree's scan instead of waiting for it.
+  void shell.tree.helpPrescan();
   let savedAt = shell.tree.changes();
   const saveCache = async (): Promise<void> => {
     const changes = shell.tree.changes();

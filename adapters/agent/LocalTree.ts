@@ -163,11 +163,11 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   };
 
   /** A scan of the whole tree started ahead of the listing that will use it (`prescan`). */
-  let prescanned: Promise<TreeScan.Scanned | undefined> | undefined;
+  let prescanned: TreeScan.Scan | undefined;
   const takePrescan = (): Promise<TreeScan.Scanned | undefined> | undefined => {
     const p = prescanned;
     prescanned = undefined;
-    return p;
+    return p?.result;
   };
   /**
    * Starts reading the whole tree in a worker, for the next listing of it (while the caller does
@@ -176,6 +176,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const prescan = (): void => {
     prescanned ??= TreeScan.scan(base, excluded);
   };
+  /** Reads part of the scan started ahead on this thread, if one is under way (`TreeScan.Scan.help`). */
+  const helpPrescan = (): Promise<void> => prescanned?.help() ?? Promise.resolve();
   /**
    * Files' stat data as the last listing of the whole tree found them: the comparison matches them
    * against the cache without stat'ing each file again.
@@ -477,7 +479,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     for (const [path, entry] of entries) put(path, entry);
   };
 
-  return { root: base, list, prescan, placeChanged, read, readAhead, peek, cachedPrints, matchesStat, printOf, recall, printOfEntry, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
+  return { root: base, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, cachedPrints, matchesStat, printOf, recall, printOfEntry, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */
