@@ -89,6 +89,9 @@ const finalCodes = new Set(["auth", "busy", "version", "tls"]);
  */
 const workerScanCacheBytes = 8 * 1024 * 1024;
 
+/** Longest the agent's loop runs turns without letting the event loop read sockets and timers. */
+const yieldEveryMs = 4;
+
 const backoff = (maxMs: number) =>
   Schedule.exponential("200 millis", 2).pipe(Schedule.union(Schedule.spaced(`${maxMs} millis`)), Schedule.jittered);
 
@@ -116,6 +119,7 @@ export const start = async (options: Options): Promise<Running> => {
     prints: [],
     outbox: [],
     sending: Promise.resolve(),
+    sendingNow: false,
     outboxBytes: 0,
     outboxSince: 0,
     previous: new Map(),
@@ -309,7 +313,15 @@ export const start = async (options: Options): Promise<Running> => {
   };
 
   const loop = (async () => {
+    // Turns that read from files synchronously never yield to the event loop on their own: every few
+    // milliseconds the loop lets it run, so the store's replies (signatures a batch waits for,
+    // acknowledgements) are read while a long comparison goes on, not after it.
+    let yielded = performance.now();
     while (!stopping) {
+      if (performance.now() - yielded > yieldEveryMs) {
+        await new Promise((r) => setImmediate(r));
+        yielded = performance.now();
+      }
       try {
         await turn();
       } catch (e) {

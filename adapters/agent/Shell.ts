@@ -60,6 +60,8 @@ export interface Shell {
   outbox: Array<Event.Event>;
   /** The send of the last batch taken from the outbox (resolved once sent, or failed). */
   sending: Promise<void>;
+  /** Whether that send is still under way. */
+  sendingNow: boolean;
   /** Chunk bytes the outbox carries. */
   outboxBytes: number;
   /** When the oldest event in the outbox was put there (epoch ms). */
@@ -169,7 +171,9 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
   shell.outbox.push(...events);
   shell.outboxBytes += events.reduce((n, e) => n + chunkBytes(Event.chunksOf(e)), 0);
   const full = shell.outbox.length >= outboxEvents || shell.outboxBytes >= messageChunkBytes;
-  if (full || Date.now() - shell.outboxSince >= outboxWaitMs) await dispatch(shell);
+  // Past its wait a batch goes at once, unless one is still being sent: then it goes after that one,
+  // and the comparison is not held up waiting (a full outbox does wait: memory is bounded).
+  if (full || (!shell.sendingNow && Date.now() - shell.outboxSince >= outboxWaitMs)) await dispatch(shell);
   return events;
 };
 
@@ -226,6 +230,7 @@ const dispatch = async (shell: Shell): Promise<void> => {
     Effect.tap((outgoing) => Effect.sync(() => (shell.bytesSent += outgoing.reduce((n, e) => n + chunkBytes(sentChunksOf(e)), 0)))),
     Effect.flatMap((outgoing) => transmit(client, outgoing)),
   );
-  shell.sending = call(sent).catch(() => undefined);
+  shell.sendingNow = true;
+  shell.sending = call(sent).catch(() => undefined).finally(() => (shell.sendingNow = false));
 };
 
