@@ -171,9 +171,12 @@ export const decide = async (shell: Shell, command: Processor.Command): Promise<
   shell.outbox.push(...events);
   shell.outboxBytes += events.reduce((n, e) => n + chunkBytes(Event.chunksOf(e)), 0);
   const full = shell.outbox.length >= outboxEvents || shell.outboxBytes >= messageChunkBytes;
-  // Past its wait a batch goes at once, unless one is still being sent: then it goes after that one,
-  // and the comparison is not held up waiting (a full outbox does wait: memory is bounded).
-  if (full || (!shell.sendingNow && Date.now() - shell.outboxSince >= outboxWaitMs)) await dispatch(shell);
+  // Past its wait a batch with content to carry goes at once, unless one is still being sent: then it
+  // goes after that one, and the comparison is not held up waiting (a full outbox does wait: memory is
+  // bounded). A batch light in content waits for the comparison's end: sent apart, its own frames and
+  // acknowledgement would cost more than it gains.
+  const due = shell.outboxBytes >= earlyBatchBytes && Date.now() - shell.outboxSince >= outboxWaitMs;
+  if (full || (due && !shell.sendingNow)) await dispatch(shell);
   return events;
 };
 
@@ -200,6 +203,8 @@ const outboxEvents = 64;
  * one by one) then sends what it has decided, and the store appends it meanwhile instead of after.
  */
 const outboxWaitMs = 20;
+/** Chunk bytes an outbox needs before it is sent for having waited. */
+const earlyBatchBytes = 64 * 1024;
 
 /**
  * Sends the outbox and waits until it is sent. A send that fails leaves the events in the spool, for
