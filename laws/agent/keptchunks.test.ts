@@ -86,6 +86,21 @@ test("a file gone: nothing is vouched for", async () => {
   assert.ok(previous.every((_, k) => places.known(k, Manifest.size(previous.slice(0, k))) === undefined));
 });
 
+test("a file cut short after the workers looked: re-chunking around the kept chunks says so instead of reading past its end", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "tidemark-kept-"));
+  try {
+    const earlier = new Uint8Array(randomBytes(4 << 20));
+    const now = concat(earlier, randomBytes(100_000));
+    await writeFile(join(dir, "big.bin"), now);
+    const previous = build(earlier);
+    const places = (await KeptChunks.find(join(dir, "big.bin"), now.length, previous))!;
+    await writeFile(join(dir, "big.bin"), now.subarray(0, 1 << 20));
+    assert.is(FileBytes.rebuildAround(join(dir, "big.bin"), now.length, previous, places.known), undefined);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test("a tree whose large file changed: found ahead by workers, then read for the store, it gives the manifest of chunking from scratch and only the chunks the store lacks", async () => {
   const root = await mkdtemp(join(tmpdir(), "tidemark-kept-tree-"));
   try {
