@@ -15,7 +15,6 @@ import * as E from "fp-ts/lib/Either.js";
 import { type Dirent, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from "node:fs";
 import { lstat } from "node:fs/promises";
 import { relative, resolve, sep } from "node:path";
-import * as Chunking from "../../core/Chunking.ts";
 import * as Digest from "../../core/Digest.ts";
 import * as Fingerprint from "../../core/Fingerprint.ts";
 import type { ItemMeta, LocalItem } from "../../core/ItemMeta.ts";
@@ -23,7 +22,7 @@ import * as ItemPath from "../../core/ItemPath.ts";
 import * as Manifest from "../../core/Manifest.ts";
 import { sha256 } from "../Sha256.ts";
 import * as FileBytes from "./FileBytes.ts";
-import * as KeptChunks from "./KeptChunks.ts";
+import * as LargeFiles from "./LargeFiles.ts";
 import * as TreeScan from "./TreeScan.ts";
 
 /** Most manifests of let-go versions kept (`manifestOf`). */
@@ -92,7 +91,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const base = resolve(root);
   const excluded = (options.exclude ?? []).map((p) => resolve(p));
   const cache = new Map<string, Cached>();
-  const scratch = FileBytes.makeScratch();
+  const large = LargeFiles.make((path) => full(path as ItemPath.ItemPath));
   /** Counts changes to the cache, so an unchanged cache need not be saved again. */
   let changes = 0;
   /**
@@ -233,68 +232,20 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   });
 
   /**
-   * A file's manifest and chunks from its bytes; the version read before (`hit`) guides the chunking:
-   * its unchanged chunks need only their hash checked (not even that where `known` vouches for them).
-   */
-  const chunked = (read: Uint8Array, hit: Cached | undefined, known?: Manifest.Source["known"]) => {
-    const bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength); // a view, not a copy
-    const built = hit === undefined ? Manifest.build(bytes, Chunking.defaultParams, sha256) : Manifest.rebuild(bytes, hit.manifest, Chunking.defaultParams, sha256, known);
-    return { ...built, size: bytes.length };
-  };
-
-  /**
-   * Where the chunks of the cached version of a large file lie now, found by worker threads
-   * (`KeptChunks`): started ahead by `placeChanged`, or when the file is read. Keyed by path and
-   * the stat data the search was started for.
-   */
-  const placing = new Map<string, { readonly key: string; readonly places: Promise<KeptChunks.Places | undefined> }>();
-  const placesOf = (path: ItemPath.ItemPath, key: string, size: number, hit: Cached): Promise<KeptChunks.Places | undefined> => {
-    const started = placing.get(path);
-    placing.delete(path);
-    return started?.key === key ? started.places : KeptChunks.find(full(path), size, hit.manifest);
-  };
-
-  /**
-   * Starts the search for kept chunks (`KeptChunks`) of every cached large file whose stat data
-   * changed: each will have to be read, and worker threads can check its unchanged chunks while this
-   * thread lists and compares the tree. Nothing is read on this thread and the cache is not changed.
+   * Starts the search for kept chunks (`LargeFiles.placeChanged`) of every cached large file whose
+   * stat data changed: each will have to be read. Nothing is read on this thread and the cache is
+   * not changed.
    */
   const placeChanged = (): void => {
-    placing.clear();
+    const changed: Array<LargeFiles.Changed> = [];
     for (const [path, hit] of cache) {
       // A stat key starts with the size.
       if (parseInt(hit.key, 10) <= syncReadBytes) continue;
       const st = statOrUndefined(full(path));
       if (st === undefined || !st.isFile() || st.size <= syncReadBytes || TreeScan.statKey(st) === hit.key || hit.manifest.length === 0) continue;
-      const key = TreeScan.statKey(st);
-      placing.set(path, { key, places: KeptChunks.find(full(path), st.size, hit.manifest) });
+      changed.push({ path, key: TreeScan.statKey(st), size: st.size, previous: hit.manifest });
     }
-  };
-
-  /**
-   * `chunked` for a large file. Unless every chunk's bytes are wanted (`withBytes` and nothing said of
-   * what the store holds), the file is read into a reused buffer and only the bytes of chunks the
-   * store lacks are copied out: a fresh buffer costs more in page faults than its read.
-   */
-  const chunkedLarge = async (path: ItemPath.ItemPath, key: string, size: number, hit: Cached | undefined, withBytes: boolean, storeHas?: ReadonlySet<string>) => {
-    const places = hit === undefined || hit.manifest.length === 0 ? undefined : await placesOf(path, key, size, hit);
-    // Mostly kept, and not every chunk's bytes wanted: only the changes are read here.
-    if (places !== undefined && 2 * places.keptBytes >= size && (!withBytes || storeHas !== undefined)) {
-      const manifest = FileBytes.rebuildAround(full(path), size, hit!.manifest, places.known);
-      const chunks = manifest === undefined ? undefined : withBytes ? FileBytes.readParts(full(path), manifest, storeHas!) : new Map<string, Uint8Array>();
-      if (chunks !== undefined) return { manifest: manifest!, chunks, size };
-    }
-    const into = withBytes && storeHas === undefined ? undefined : scratch.borrow(size);
-    try {
-      // Chunks whose bytes are sent are hashed here, whatever the workers found: the file may have changed since.
-      const built = chunked(await FileBytes.readLarge(full(path), size, into), hit, withBytes ? undefined : places?.known);
-      if (into === undefined) return built;
-      const chunks = new Map<string, Uint8Array>();
-      if (withBytes) for (const [digest, bytes] of built.chunks) if (!storeHas!.has(digest)) chunks.set(digest, bytes.slice());
-      return { ...built, chunks };
-    } finally {
-      if (into !== undefined) scratch.giveBack(into);
-    }
+    large.placeChanged(changed);
   };
 
   const readFileItem = async (path: ItemPath.ItemPath, st: Stats, withBytes: boolean, storeHas?: ReadonlySet<string>): Promise<LocalItem> => {
@@ -306,7 +257,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
       if (parts !== undefined) return { path, meta: hit.meta, manifest: hit.manifest, chunks: parts };
     }
     const small = st.size <= syncReadBytes;
-    const { manifest, chunks, size } = small ? chunked(readFileSync(full(path)), hit) : await chunkedLarge(path, key, st.size, hit, withBytes, storeHas);
+    const { manifest, chunks, size } = small ? LargeFiles.chunked(readFileSync(full(path)), hit?.manifest) : await large.chunk(path, key, st.size, hit?.manifest, withBytes, storeHas);
     const meta = metaOf(st, "file", Manifest.contentDigest(manifest, sha256), size, null);
     // The cache keeps what was read only if the file did not change while it was read.
     const after = small ? statOrUndefined(full(path)) : await lstat(full(path)).catch(() => undefined);
