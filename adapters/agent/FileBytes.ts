@@ -126,6 +126,31 @@ export const makeScratch = () => {
   };
 };
 
+/**
+ * Reads of a file (`fd`, `size` bytes) through `window`: the bytes at `from`…`to`-1 as a view of it
+ * (valid until the next read), filled afresh from `from` when they are not in it; `undefined` when
+ * the file ends first. Self-contained — it uses only its arguments — because the worker threads of
+ * `KeptChunks` run it from its source text too.
+ */
+export const windowReads = (readSync: (fd: number, into: Uint8Array, at: number, length: number, position: number) => number, fd: number, size: number, window: Uint8Array) => {
+  let start = 0;
+  let end = 0;
+  return (from: number, to: number): Uint8Array | undefined => {
+    if (from < start || to > end) {
+      const want = Math.min(window.length, size - from);
+      let got = 0;
+      while (got < want) {
+        const n = readSync(fd, window, got, want - got, from + got);
+        if (n === 0) break;
+        got += n;
+      }
+      start = from;
+      end = from + got;
+    }
+    return to <= end ? window.subarray(from - start, to - start) : undefined;
+  };
+};
+
 /** The window `rebuildAround` reads through (its reads are synchronous, so one serves every call). */
 let window: Uint8Array | undefined;
 const windowBytes = 4 * 1024 * 1024;
@@ -138,23 +163,12 @@ const shortRead = new Error("the file is shorter than its stat data said");
  * changed meanwhile).
  */
 export const rebuildAround = (abs: string, size: number, earlier: Manifest.Manifest, known: Manifest.Source["known"]): Manifest.Manifest | undefined => {
-  const into = (window ??= new Uint8Array(windowBytes));
   const fd = openSync(abs, "r");
-  let start = 0;
-  let end = 0;
+  const read = windowReads(readSync, fd, size, (window ??= new Uint8Array(windowBytes)));
   const bytes = (from: number, to: number): Uint8Array => {
-    if (from < start || to > end) {
-      const want = Math.min(into.length, size - from);
-      let got = 0;
-      while (got < want) {
-        const n = readSync(fd, into, got, want - got, from + got);
-        if (n === 0) break;
-        got += n;
-      }
-      [start, end] = [from, from + got];
-      if (to > end) throw shortRead;
-    }
-    return into.subarray(from - start, to - start);
+    const got = read(from, to);
+    if (got === undefined) throw shortRead;
+    return got;
   };
   try {
     return Manifest.rebuildFrom({ size, bytes, ...(known === undefined ? {} : { known }) }, earlier, Chunking.defaultParams, sha256);

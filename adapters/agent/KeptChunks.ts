@@ -18,6 +18,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type * as Manifest from "../../core/Manifest.ts";
+import * as FileBytes from "./FileBytes.ts";
 
 /** What the workers found of the earlier chunks' places. */
 export interface Places {
@@ -49,28 +50,14 @@ const { openSync, readSync, closeSync } = require("node:fs");
 const { createHash } = require("node:crypto");
 const { parentPort } = require("node:worker_threads");
 const window = new Uint8Array(${windowBytes});
+const windowReads = ${FileBytes.windowReads.toString()};
 parentPort.on("message", ({ id, abs, size, shift, offsets, sizes, digests }) => {
   const n = sizes.length;
   const flags = new Uint8Array(n);
   let fd = -1;
   try {
     fd = openSync(abs, "r");
-    let start = 0;
-    let end = 0;
-    const bytes = (from, to) => {
-      if (from < start || to > end) {
-        const want = Math.min(window.length, size - from);
-        let got = 0;
-        while (got < want) {
-          const r = readSync(fd, window, got, want - got, from + got);
-          if (r === 0) break;
-          got += r;
-        }
-        start = from;
-        end = from + got;
-      }
-      return to <= end ? window.subarray(from - start, to - start) : undefined;
-    };
+    const bytes = windowReads(readSync, fd, size, window);
     const isAt = (k, at) => {
       if (at < 0 || at + sizes[k] > size || sizes[k] > window.length) return false;
       const b = bytes(at, at + sizes[k]);
