@@ -242,8 +242,9 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
       // A stat key starts with the size.
       if (parseInt(hit.key, 10) <= syncReadBytes) continue;
       const st = statOrUndefined(full(path));
-      if (st === undefined || !st.isFile() || st.size <= syncReadBytes || TreeScan.statKey(st) === hit.key || hit.manifest.length === 0) continue;
-      changed.push({ path, key: TreeScan.statKey(st), size: st.size, previous: hit.manifest });
+      if (st === undefined || !st.isFile() || st.size <= syncReadBytes || hit.manifest.length === 0) continue;
+      const key = TreeScan.statKey(st);
+      if (key !== hit.key) changed.push({ path, key, size: st.size, previous: hit.manifest });
     }
     large.placeChanged(changed);
   };
