@@ -44,9 +44,14 @@ const rebuild = (c: Entry, bases: ReadonlyMap<string, Uint8Array>): E.Either<str
  *
  * @category deltas
  */
-export const expand = async (store: Store, source: string, events: ReadonlyArray<unknown>): Promise<E.Either<string, ReadonlyArray<unknown>>> => {
+export const expand = async (
+  store: Store,
+  source: string,
+  events: ReadonlyArray<unknown>,
+  readChunk: (digest: string) => Promise<Uint8Array | undefined> = store.chunk,
+): Promise<E.Either<string, ReadonlyArray<unknown>>> => {
   const withManifests = await expandManifests(store, source, events);
-  return E.isLeft(withManifests) ? withManifests : expandChunks(store, withManifests.right);
+  return E.isLeft(withManifests) ? withManifests : expandChunks(readChunk, withManifests.right);
 };
 
 /** A manifest sent as a difference from the version its event replaces. */
@@ -106,7 +111,7 @@ const expandManifests = async (store: Store, source: string, events: ReadonlyArr
   return E.right(out);
 };
 
-const expandChunks = async (store: Store, events: ReadonlyArray<unknown>): Promise<E.Either<string, ReadonlyArray<unknown>>> => {
+const expandChunks = async (readChunk: (digest: string) => Promise<Uint8Array | undefined>, events: ReadonlyArray<unknown>): Promise<E.Either<string, ReadonlyArray<unknown>>> => {
   const wanted = new Set<string>();
   for (const e of events) {
     for (const c of entriesOf(e) ?? []) {
@@ -116,11 +121,9 @@ const expandChunks = async (store: Store, events: ReadonlyArray<unknown>): Promi
     }
   }
   if (wanted.size === 0) return E.right(events);
-  const bases = new Map<string, Uint8Array>();
-  for (const d of wanted) {
-    const bytes = await store.chunk(d);
-    if (bytes !== undefined) bases.set(d, bytes);
-  }
+  // Read at once: each is a database lookup and a file read, a thread-pool round trip apiece.
+  const read = await Promise.all([...wanted].map(async (d) => [d, await readChunk(d)] as const));
+  const bases = new Map(read.flatMap(([d, bytes]) => (bytes === undefined ? [] : [[d, bytes] as const])));
   const out: Array<unknown> = [];
   for (const e of events) {
     const entries = entriesOf(e);

@@ -75,9 +75,15 @@ async function* tree(store: Store, q: Extract<Protocol.Query, { _tag: "Tree" }>)
 
 /**
  * The results answering a query, in order (all but `Tree` give exactly one). Throws `Error` with a
- * readable message when the query cannot be answered.
+ * readable message when the query cannot be answered. `Signatures` reads the chunks it signs through
+ * `readChunk` (a session keeps them for the append that follows).
  */
-export async function* answer(store: Store, q: Exclude<Protocol.Query, { _tag: "Checkpoint" }>, agents: (source: string) => AgentInfo | null): AsyncGenerator<unknown> {
+export async function* answer(
+  store: Store,
+  q: Exclude<Protocol.Query, { _tag: "Checkpoint" }>,
+  agents: (source: string) => AgentInfo | null,
+  readChunk: (digest: string) => Promise<Uint8Array | undefined> = store.chunk,
+): AsyncGenerator<unknown> {
   switch (q._tag) {
     case "Sources": {
       const out: Array<SourceStatus> = [];
@@ -131,7 +137,7 @@ export async function* answer(store: Store, q: Exclude<Protocol.Query, { _tag: "
       if (q.digests.length > maxChunksPerQuery) throw new QueryFailed(`at most ${maxChunksPerQuery} chunks per query`);
       const out: Array<Delta.Signature | null> = [];
       // Read at once: each is a database lookup and a file read, a thread-pool round trip apiece.
-      const chunks = await Promise.all(q.digests.map((d) => store.chunk(d)));
+      const chunks = await Promise.all(q.digests.map(readChunk));
       for (const [i, bytes] of chunks.entries()) {
         const signature = bytes === undefined ? null : Delta.sign(bytes, store.hash);
         const probes = q.probes[i] ?? [];

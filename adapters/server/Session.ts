@@ -2,7 +2,7 @@
  * Session — one client connection to the store server, as an Effect: hello, challenge and proof
  * within a time limit, then the client's messages in order. Appends are applied and acknowledged
  * once durable; queries are answered after every append sent before them on the same connection
- * (the session handles one message at a time). Any protocol fault ends only this session: the
+ * (`Signatures` and `Held` go beside an append being applied when that cannot change their answer). Any protocol fault ends only this session: the
  * client gets `Refused` with the reason, and the store is untouched.
  *
  * @example
@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { Deferred, Effect } from "effect";
+import { Deferred, Effect, Fiber } from "effect";
 import * as E from "fp-ts/lib/Either.js";
 import type { SourceId } from "../../core/Codecs.ts";
 import * as Protocol from "../../core/Protocol.ts";
@@ -20,6 +20,7 @@ import * as Auth from "../wire/Auth.ts";
 import type { Link, LinkClosed } from "../wire/Link.ts";
 import * as Deltas from "./Deltas.ts";
 import * as Queries from "./Queries.ts";
+import * as RecentChunks from "./RecentChunks.ts";
 
 /** What every session of a server shares. */
 export interface Config {
@@ -85,9 +86,9 @@ const unregister = (registry: Registry, link: Link, source: string) =>
     if (registry.get(source)?.link === link) registry.delete(source);
   });
 
-const append = (config: Config, registry: Registry, link: Link, source: string, events: ReadonlyArray<unknown>) =>
+const append = (config: Config, registry: Registry, link: Link, source: string, events: ReadonlyArray<unknown>, recent: RecentChunks.RecentChunks) =>
   Effect.gen(function* () {
-    const expanded = yield* Effect.promise(() => Deltas.expand(config.store, source, events));
+    const expanded = yield* Effect.promise(() => Deltas.expand(config.store, source, events, recent.read));
     if (E.isLeft(expanded)) return yield* refuse("append", expanded.left);
     const out = yield* Effect.promise(() => config.store.append(source, expanded.right));
     if (E.isLeft(out)) return yield* refuse("append", StoreError.describe(out.left));
@@ -121,13 +122,13 @@ const checkpoint = (config: Config, registry: Registry, q: Extract<Protocol.Quer
     return { seq: event.seq, label: q.label };
   });
 
-const query = (config: Config, registry: Registry, link: Link, id: number, q: Protocol.Query): Effect.Effect<void, LinkClosed> =>
+const query = (config: Config, registry: Registry, link: Link, id: number, q: Protocol.Query, recent: RecentChunks.RecentChunks): Effect.Effect<void, LinkClosed> =>
   Effect.gen(function* () {
     if (q._tag === "Checkpoint") {
       const made = yield* Effect.either(checkpoint(config, registry, q));
       return yield* link.send(made._tag === "Right" ? { _tag: "Reply", id, more: false, result: made.right } : { _tag: "Failed", id, reason: made.left });
     }
-    const results = Queries.answer(config.store, q, (s) => registry.get(s)?.info ?? null);
+    const results = Queries.answer(config.store, q, (s) => registry.get(s)?.info ?? null, recent.read);
     let current = yield* Effect.tryPromise({ try: () => results.next(), catch: (e) => (e as Error).message }).pipe(Effect.either);
     while (current._tag === "Right" && current.right.done !== true) {
       const value = current.right.value;
@@ -137,6 +138,9 @@ const query = (config: Config, registry: Registry, link: Link, id: number, q: Pr
     }
     if (current._tag === "Left") yield* link.send({ _tag: "Failed", id, reason: current.left });
   });
+
+/** Chunk bytes a session keeps after reading them (a batch's bases, between its signatures and its append). */
+const recentChunkBytes = 16 * 1024 * 1024;
 
 /** Most events one grouped append may hold. */
 const groupEvents = 4096;
@@ -158,18 +162,45 @@ const gather = (link: Link, first: ReadonlyArray<unknown>) =>
     return { events, held: undefined };
   });
 
+/**
+ * True when a message can be answered beside the append being applied with the answer it would get
+ * after it: a ping or report; a `Signatures` or `Held` query (they read only stored chunks) when the
+ * store already holds every chunk it names, so the append could not change the answer. Anything else
+ * waits for the append before it.
+ */
+const answersAtOnce = (store: Store, m: Protocol.Message): Effect.Effect<boolean> => {
+  if (m._tag === "Ping" || m._tag === "Report") return Effect.succeed(true);
+  if (m._tag !== "Query" || (m.query._tag !== "Signatures" && m.query._tag !== "Held")) return Effect.succeed(false);
+  const digests = m.query.digests;
+  return Effect.tryPromise(() => store.holds(digests)).pipe(Effect.map((held) => held.every((h) => h)), Effect.orElseSucceed(() => false));
+};
+
 const serve = (config: Config, registry: Registry, link: Link, hello: Hello): Effect.Effect<never, LinkClosed | Refusal> => {
   let held: Protocol.Message | undefined;
+  // Base chunks read to sign them, kept for the append whose deltas they rebuild.
+  const recent = RecentChunks.make(config.store.chunk, recentChunkBytes);
+  // The append being applied, on its own fiber: the session reads on meanwhile.
+  let applying: Fiber.RuntimeFiber<void, LinkClosed | Refusal> | undefined;
+  const settle = Effect.suspend(() => {
+    const fiber = applying;
+    applying = undefined;
+    return fiber === undefined ? Effect.void : Fiber.join(fiber);
+  });
+  const idle = within(link, config.idleTimeoutMs, "message (the connection was idle)");
+  // A refused append ends the session even while it waits for the next message.
+  const next = Effect.suspend(() => (applying === undefined ? idle : Effect.raceFirst(idle, Fiber.join(applying).pipe(Effect.zipRight(Effect.never)))));
   return Effect.forever(
     Effect.gen(function* () {
-      const m = held ?? (yield* within(link, config.idleTimeoutMs, "message (the connection was idle)"));
+      const m = held ?? (yield* next);
       held = undefined;
+      if (applying !== undefined && !(yield* answersAtOnce(config.store, m))) yield* settle;
       switch (m._tag) {
         case "Append": {
           if (hello.role !== "agent") return yield* refuse("protocol", "only an agent may append");
           const group = yield* gather(link, m.events);
           held = group.held;
-          return yield* append(config, registry, link, hello.source!, group.events);
+          applying = yield* Effect.fork(append(config, registry, link, hello.source!, group.events, recent));
+          return;
         }
         case "PutChunks": {
           if (hello.role !== "agent") return yield* refuse("protocol", "only an agent may send chunks");
@@ -177,7 +208,7 @@ const serve = (config: Config, registry: Registry, link: Link, hello: Hello): Ef
           return E.isLeft(stored) ? yield* refuse("append", StoreError.describe(stored.left)) : undefined;
         }
         case "Query":
-          return yield* query(config, registry, link, m.id, m.query);
+          return yield* query(config, registry, link, m.id, m.query, recent);
         case "Report": {
           const agent = hello.role === "agent" ? registry.get(hello.source!) : undefined;
           if (agent !== undefined && agent.link === link) agent.info = { ...agent.info, report: m.report };

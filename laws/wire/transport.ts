@@ -195,6 +195,24 @@ export const run = (name: string, harness: Harness): void => {
     assert.is((await served.store.head(source))?.seq, next - 2);
   });
 
+  test("Signatures for chunks the store holds are answered beside an append being applied, ahead of its Ack", async () => {
+    const acks: Array<number> = [];
+    const agent = ok(await served.connect({ role: "agent", source, secret, onAck: (seq) => acks.push(seq) }));
+    let next = agent.welcome.head!.seq + 1;
+    const first = fileEvent("beside/base.txt", "a base chunk to sign\n".repeat(300), next++);
+    ok(await run1(agent.send({ _tag: "Append", events: [first] })));
+    assert.ok(await until(() => acks.includes(next - 1)));
+    const base = Event.chunksOf(first)[0]!;
+    // Two thousand new files: an append that takes the store tens of milliseconds.
+    const many = Array.from({ length: 2000 }, (_, i) => fileEvent(`beside/${String(i).padStart(4, "0")}.txt`, `file ${i}\n`.repeat(300), next++));
+    ok(await run1(agent.send({ _tag: "Append", events: many })));
+    const [reply] = ok(await run1(agent.query({ _tag: "Signatures", digests: [base.digest], probes: [[]] })));
+    assert.equal(acks, [next - many.length - 1], "answered before the append was acknowledged");
+    assert.is(ok(await run1(Client.decodeResult(Protocol.Signatures, reply)))[0]!.sizes.reduce((a, b) => a + b, 0), base.bytes.length);
+    assert.ok(await until(() => acks.includes(next - 1)), "the append is acknowledged after");
+    await Effect.runPromise(agent.close());
+  });
+
   test("Leaves answers several ranges at once, each as Metadata without manifests would", async () => {
     const agent = ok(await served.connect({ role: "agent", source, secret }));
     let next = agent.welcome.head!.seq + 1;
