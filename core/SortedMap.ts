@@ -181,6 +181,8 @@ const splitBy = <V>(t: Tree<V>, low: (key: string) => boolean): readonly [Tree<V
  * @category combinators
  */
 export const mapRange = <V>(m: SortedMap<V>, bounds: Bounds, f: (key: string, value: V) => V | undefined): SortedMap<V> => {
+  // Most ranges asked for are empty (a file's subtree): found by one descent, the map is kept as it is.
+  if (entries(m, bounds).next().done === true) return m;
   const [lower, rest] = splitBy(m.root, (k) => !above(k, bounds));
   const [middle, upper] = splitBy(rest, (k) => below(k, bounds));
   const kept: Array<readonly [string, V]> = [];
