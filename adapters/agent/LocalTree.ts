@@ -23,6 +23,7 @@ import * as Manifest from "../../core/Manifest.ts";
 import { sha256 } from "../Sha256.ts";
 import * as FileBytes from "./FileBytes.ts";
 import * as LargeFiles from "./LargeFiles.ts";
+import * as StatCache from "./StatCache.ts";
 import * as TreeScan from "./TreeScan.ts";
 
 /** Most manifests of let-go versions kept (`manifestOf`). */
@@ -105,7 +106,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    */
   let holders: Map<string, number> | undefined;
   const count = (entry: Cached | undefined, by: number): void => {
-    const digest = holders === undefined || entry === undefined ? null : entry.meta.digest;
+    const digest = holders === undefined || entry === undefined ? null : StatCache.digestOf(entry);
     if (digest === null) return;
     const n = (holders!.get(digest) ?? 0) + by;
     if (n > 0) holders!.set(digest, n);
@@ -386,8 +387,12 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * True when content with this digest was seen under another path than `path` (cached there, or let
    * go of): a file created with it was most likely moved or copied, and the store may hold its chunks.
    */
-  const seenElsewhere = (path: string, digest: string | null): boolean =>
-    digest !== null && (earlier.has(digest) || (holdersByDigest().get(digest) ?? 0) > (cache.get(path)?.meta.digest === digest ? 1 : 0));
+  const seenElsewhere = (path: string, digest: string | null): boolean => {
+    if (digest === null) return false;
+    if (earlier.has(digest)) return true;
+    const own = cache.get(path);
+    return (holdersByDigest().get(digest) ?? 0) > (own !== undefined && StatCache.digestOf(own) === digest ? 1 : 0);
+  };
 
   /**
    * An item's fingerprint; for a cached file (`meta` as the cache gave it) it is kept with the entry,
