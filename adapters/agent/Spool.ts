@@ -2,10 +2,11 @@
  * Spool — the agent's local state on disk: the events sent but not yet acknowledged (replayed on
  * reconnect or after a restart; the store ignores replays it already holds) and a small state file
  * naming the source, the protected root and the store generation last seen. Every record carries a
- * SHA-256; a torn tail (a crash mid-write) is dropped, and anything damaged beyond that makes the
+ * SHA-256 of its header, and its chunks are checked against their digests; a torn tail (a crash mid-write) is dropped, and anything damaged beyond that makes the
  * whole local state count as lost, so the agent compares everything instead of trusting it.
  *
- * Layout of `events.log`: records `u32 length | 32-byte SHA-256 of payload | payload (Envelope)`.
+ * Layout of `events.log`: records `u32 length | 32-byte SHA-256 | payload (Envelope)`, the hash of
+ * the payload's header length and header (an earlier agent's records: of the whole payload).
  * Writes are not fsynced: the spool survives the agent being killed (the OS keeps the pages); after
  * a host crash the agent's full comparison repairs whatever the spool lost.
  *
@@ -23,8 +24,10 @@ import { statSync, writeSync, writevSync } from "node:fs";
 import { mkdir, open as openFile, readFile, rename, rm, type FileHandle, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
+import * as Digest from "../../core/Digest.ts";
 import * as Envelope from "../../core/Envelope.ts";
 import * as Event from "../../core/Event.ts";
+import { sha256 } from "../Sha256.ts";
 
 /** What the agent remembers between runs. */
 export interface AgentState {
@@ -53,7 +56,16 @@ const readState = async (file: string): Promise<AgentState | "missing" | "damage
   }
 };
 
-/** Reads the records of a spool file: the events, and whether anything was damaged (not just torn). */
+/** A record's hash: of its header's length and header (its chunks are checked by their own digests). */
+const recordHash = (payload: Uint8Array, headerBytes: number): Uint8Array => digest(payload.subarray(0, 4 + headerBytes));
+
+/** True when every chunk an event carries hashes to its digest. */
+const chunksIntact = (e: Event.Event): boolean => Event.chunksOf(e).every((c) => Digest.of(sha256, c.bytes) === c.digest);
+
+/**
+ * Reads the records of a spool file: the events, and whether anything was damaged (not just torn).
+ * Records an earlier agent wrote (its hash covering the whole payload, chunk bytes and all) are read too.
+ */
 const readRecords = (bytes: Uint8Array): { readonly events: ReadonlyArray<Event.Event>; readonly damaged: boolean } => {
   const events: Array<Event.Event> = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -62,9 +74,12 @@ const readRecords = (bytes: Uint8Array): { readonly events: ReadonlyArray<Event.
     const length = view.getUint32(at);
     if (at + 36 + length > bytes.length) break; // torn tail
     const payload = bytes.subarray(at + 36, at + 36 + length);
-    if (!equalBytes(bytes.subarray(at + 4, at + 36), digest(payload))) return { events, damaged: true };
+    const stored = bytes.subarray(at + 4, at + 36);
+    const headerBytes = length >= 4 ? view.getUint32(at + 36) : 0;
+    const headed = headerBytes <= length - 4 && equalBytes(stored, recordHash(payload, headerBytes));
+    if (!headed && !equalBytes(stored, digest(payload))) return { events, damaged: true };
     const e = E.flatMap(Event.decode)(Envelope.decode(payload));
-    if (E.isLeft(e)) return { events, damaged: true };
+    if (E.isLeft(e) || (headed && !chunksIntact(e.right))) return { events, damaged: true };
     events.push(e.right);
     at += 36 + length;
   }
@@ -73,8 +88,9 @@ const readRecords = (bytes: Uint8Array): { readonly events: ReadonlyArray<Event.
 
 /**
  * One event's record as the pieces to write, in order (`length | SHA-256 | Envelope`): the event's
- * chunk bytes are hashed and written from where they lie, not copied into a record (a resync's
- * upload was copying every byte it spooled three times).
+ * chunk bytes are written from where they lie, not copied into a record (a resync's upload was
+ * copying every byte it spooled three times), and not hashed again: the record's hash covers its
+ * header, which names each chunk by its digest (an upload was hashing every byte twice).
  */
 const record = (e: Event.Event): ReadonlyArray<Uint8Array> => {
   const { header, blobs, areaBytes } = Envelope.encodeParts(e);
@@ -82,9 +98,7 @@ const record = (e: Event.Event): ReadonlyArray<Uint8Array> => {
   const view = new DataView(head.buffer);
   view.setUint32(0, 4 + header.length + areaBytes);
   view.setUint32(36, header.length);
-  const hash = createHash("sha256").update(head.subarray(36)).update(header);
-  for (const b of blobs) hash.update(b);
-  head.set(hash.digest(), 4);
+  head.set(createHash("sha256").update(head.subarray(36)).update(header).digest(), 4);
   return [head, header, ...blobs];
 };
 

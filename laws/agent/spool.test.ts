@@ -1,7 +1,8 @@
 // The agent's spool on real files: events written (chunk bytes included, hashed and written from
 // where they lie) read back exactly after a reopen; a torn tail — a crash mid-write — is dropped with
-// the events before it kept; a damaged record makes the whole spool count as lost.
-import { randomBytes } from "node:crypto";
+// the events before it kept; a damaged record (header or chunk bytes) makes the whole spool count as
+// lost; an earlier agent's records are still read.
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import * as Spool from "../../adapters/agent/Spool.ts";
 import { sha256 } from "../../adapters/Sha256.ts";
 import type * as Event from "../../core/Event.ts";
 import * as Digest from "../../core/Digest.ts";
+import * as Envelope from "../../core/Envelope.ts";
 
 const identity = { source: "spooled", root: "/srv/data" };
 
@@ -87,6 +89,38 @@ test("a record whose bytes changed makes the spool count as lost", () =>
     const again = await Spool.open(dir, identity);
     assert.is(again.damaged, true);
     assert.equal(again.pending(), []);
+    await again.close();
+  }));
+
+test("a record whose header changed makes the spool count as lost", () =>
+  withSpool(async (dir) => {
+    await writeSome(dir, [created(1, "a", 2)]);
+    const log = join(dir, "events.log");
+    const bytes = await readFile(log);
+    const at = bytes.indexOf(Buffer.from('"path":"a"')) + 8; // the path's letter, inside the hashed header
+    bytes[at] = "z".charCodeAt(0);
+    await writeFile(log, bytes);
+    const again = await Spool.open(dir, identity);
+    assert.is(again.damaged, true);
+    assert.equal(again.pending(), []);
+    await again.close();
+  }));
+
+test("records an earlier agent wrote (the whole payload hashed) are still read", () =>
+  withSpool(async (dir) => {
+    const events = [created(1, "a", 3), created(2, "b", 0)];
+    await writeSome(dir, []);
+    const records = events.map((e) => {
+      const payload = Envelope.encode(e);
+      const head = new Uint8Array(36);
+      new DataView(head.buffer).setUint32(0, payload.length);
+      head.set(createHash("sha256").update(payload).digest(), 4);
+      return Buffer.concat([head, payload]);
+    });
+    await writeFile(join(dir, "events.log"), Buffer.concat(records));
+    const again = await Spool.open(dir, identity);
+    assert.is(again.damaged, false);
+    assert.equal(plain(again.pending()), plain(events));
     await again.close();
   }));
 
