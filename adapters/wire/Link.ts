@@ -17,6 +17,7 @@
 import { Effect, Queue } from "effect";
 import * as E from "fp-ts/lib/Either.js";
 import type { Socket } from "node:net";
+import * as Envelope from "../../core/Envelope.ts";
 import * as Frame from "../../core/Frame.ts";
 import type * as Protocol from "../../core/Protocol.ts";
 import * as Payload from "./Payload.ts";
@@ -45,7 +46,8 @@ export interface Link {
 /** The byte stream under a link. */
 export interface Duplex {
   readonly peer: string;
-  readonly write: (bytes: Uint8Array) => Promise<void>;
+  /** Writes a frame's pieces in order (resolves when the stream can take more). */
+  readonly write: (pieces: ReadonlyArray<Uint8Array>) => Promise<void>;
   readonly onData: (f: (bytes: Uint8Array) => void) => void;
   readonly onEnd: (f: (reason: string) => void) => void;
   readonly pause: () => void;
@@ -133,8 +135,8 @@ export const fromDuplex = (duplex: Duplex, limits: Limits = defaultLimits): Link
   const send = (message: Protocol.Message): Effect.Effect<void, LinkClosed> =>
     Effect.suspend(() => {
       if (closedReason !== undefined) return Effect.fail({ _tag: "LinkClosed", reason: closedReason } as const);
-      const bytes = Payload.encodeFrame(message);
-      return Effect.tryPromise({ try: () => duplex.write(bytes), catch: (e) => ({ _tag: "LinkClosed", reason: String(e) }) as const });
+      const pieces = Payload.framePieces(message);
+      return Effect.tryPromise({ try: () => duplex.write(pieces), catch: (e) => ({ _tag: "LinkClosed", reason: String(e) }) as const });
     });
 
   return {
@@ -150,10 +152,14 @@ export const fromDuplex = (duplex: Duplex, limits: Limits = defaultLimits): Link
 /** The duplex of a TCP or TLS socket. @category constructors */
 export const socketDuplex = (socket: Socket): Duplex => ({
   peer: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`,
-  write: (bytes) =>
+  write: (pieces) =>
     new Promise((resolve, reject) => {
       if (socket.destroyed) return reject(new Error("socket closed"));
-      const flushed = socket.write(bytes, (err) => (err ? reject(err) : undefined));
+      // Corked, a frame's pieces go to the kernel in one vectored write.
+      socket.cork();
+      let flushed = true;
+      for (const piece of pieces) flushed = socket.write(piece, (err) => (err ? reject(err) : undefined));
+      socket.uncork();
       if (flushed) resolve();
       else socket.once("drain", () => resolve());
     }),
@@ -180,8 +186,9 @@ export const memoryPair = (limits: Limits = defaultLimits): readonly [Link, Link
   const ends: [End, End] = [{}, {}];
   const duplex = (self: End, other: End, peer: string): Duplex => ({
     peer,
-    write: async (bytes) => {
-      const copy = bytes.slice();
+    write: async (pieces) => {
+      const copy = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+      Envelope.writeBlobs(copy, 0, pieces);
       queueMicrotask(() => other.data?.(copy));
     },
     onData: (f) => (self.data = f),

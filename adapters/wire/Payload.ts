@@ -75,21 +75,44 @@ const packHeader = (tag: string, header: Uint8Array): { readonly bytes: Uint8Arr
   return z.length < header.length ? { bytes: new Uint8Array(z.buffer, z.byteOffset, z.byteLength), deflated: true } : { bytes: header, deflated: false };
 };
 
+/** Byte areas smaller than this are copied into the frame's first piece (separate writes would cost more). */
+const copiedAreaBytes = 64 * 1024;
+
 /**
- * Encodes a message as one whole frame (length prefix included), copying its bytes once.
+ * Encodes a message as one frame (length prefix included) in pieces to write in order: the prefix
+ * and header, then a large byte area's blobs where they lie, not copied (an upload was copying every
+ * chunk byte into its frame). The blobs must not change until written.
+ *
+ * @example
+ * Payload.framePieces({ _tag: "Ping", at: 1 }).length   // 1: a small message is one piece
+ * @category encoding
+ */
+export const framePieces = (message: Protocol.Message): ReadonlyArray<Uint8Array> => {
+  const parts = Envelope.encodeParts(message);
+  const header = packHeader(message._tag, parts.header);
+  const payloadBytes = 4 + header.bytes.length + parts.areaBytes;
+  const copied = parts.areaBytes < copiedAreaBytes;
+  const headBytes = Frame.prefixBytes + 4 + header.bytes.length;
+  const head = new Uint8Array(headBytes + (copied ? parts.areaBytes : 0));
+  const view = new DataView(head.buffer);
+  view.setUint32(0, payloadBytes);
+  view.setUint32(Frame.prefixBytes, (header.bytes.length | (header.deflated ? deflatedBit : 0)) >>> 0);
+  head.set(header.bytes, Frame.prefixBytes + 4);
+  if (!copied) return [head, ...parts.blobs];
+  Envelope.writeBlobs(head, headBytes, parts.blobs);
+  return [head];
+};
+
+/**
+ * Encodes a message as one whole frame (length prefix included).
  *
  * @category encoding
  */
 export const encodeFrame = (message: Protocol.Message): Uint8Array => {
-  const parts = Envelope.encodeParts(message);
-  const header = packHeader(message._tag, parts.header);
-  const payloadBytes = 4 + header.bytes.length + parts.areaBytes;
-  const out = new Uint8Array(Frame.prefixBytes + payloadBytes);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, payloadBytes);
-  view.setUint32(Frame.prefixBytes, (header.bytes.length | (header.deflated ? deflatedBit : 0)) >>> 0);
-  out.set(header.bytes, Frame.prefixBytes + 4);
-  Envelope.writeBlobs(out, Frame.prefixBytes + 4 + header.bytes.length, parts.blobs);
+  const pieces = framePieces(message);
+  if (pieces.length === 1) return pieces[0]!;
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  Envelope.writeBlobs(out, 0, pieces);
   return out;
 };
 

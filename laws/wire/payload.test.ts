@@ -1,5 +1,5 @@
 // Frame payloads: a message's header is deflated when that pays and reads back the same; damaged or
-// oversize deflated headers are refused without throwing.
+// oversize deflated headers are refused without throwing; a large byte area goes in pieces, uncopied.
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import { deflateSync } from "node:zlib";
@@ -36,6 +36,22 @@ const deflatedPayload = (sent: Uint8Array): Uint8Array => {
 };
 
 test("law: a message reads back the same whether or not its header was deflated", () => check(fc.property(reply, roundTrip), 300));
+
+test("a frame with a large byte area is written in pieces, its blobs where they lie; it reads back the same", () => {
+  const blobs = [new Uint8Array(50_000).fill(7), new Uint8Array(40_000).fill(9)];
+  const message: Protocol.Message = { _tag: "PutChunks", chunks: blobs.map((bytes, i) => ({ digest: `${i}`.repeat(64), bytes })) } as unknown as Protocol.Message;
+  const pieces = Payload.framePieces(message);
+  assert.is(pieces.length, 3);
+  assert.ok(pieces[1] === blobs[0] && pieces[2] === blobs[1], "the chunk bytes are not copied");
+  const whole = Payload.encodeFrame(message);
+  assert.is(whole.length, pieces.reduce((n, p) => n + p.length, 0));
+  const [payload] = Frame.push(Frame.reader(), whole).frames;
+  const back = Payload.decode(payload!, limit);
+  assert.ok(E.isRight(back));
+  const chunks = (back.right as unknown as { chunks: ReadonlyArray<{ bytes: Uint8Array }> }).chunks;
+  assert.equal(chunks.map((c) => [c.bytes.length, c.bytes[0], c.bytes[c.bytes.length - 1]]), [[50_000, 7, 7], [40_000, 9, 9]]);
+  assert.is(Payload.framePieces({ _tag: "Ping", at: 1 }).length, 1, "a small message is one piece");
+});
 
 test("a long header is deflated, a short one is not", () => {
   const long: Protocol.Message = { _tag: "Reply", id: 1, more: false, result: Array.from({ length: 50 }, (_, i) => ({ digest: "ab".repeat(32), size: i })) };
