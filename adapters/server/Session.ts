@@ -2,8 +2,9 @@
  * Session — one client connection to the store server, as an Effect: hello, challenge and proof
  * within a time limit, then the client's messages in order. Appends are applied and acknowledged
  * once durable; queries are answered after every append sent before them on the same connection
- * (`Signatures` and `Held` go beside an append being applied when that cannot change their answer). Any protocol fault ends only this session: the
- * client gets `Refused` with the reason, and the store is untouched.
+ * (pings, and `Signatures` and `Held` when the append cannot change their answer, go beside an
+ * append being applied: a long append no longer holds up the heartbeat). Any protocol fault ends
+ * only this session: the client gets `Refused` with the reason, and the store is untouched.
  *
  * @example
  * Effect.runFork(Session.run(config, registry, Link.fromSocket(socket)));
