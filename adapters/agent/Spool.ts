@@ -2,8 +2,9 @@
  * Spool — the agent's local state on disk: the events sent but not yet acknowledged (replayed on
  * reconnect or after a restart; the store ignores replays it already holds) and a small state file
  * naming the source, the protected root and the store generation last seen. Every record carries a
- * SHA-256 of its header, and its chunks are checked against their digests; a torn tail (a crash mid-write) is dropped, and anything damaged beyond that makes the
- * whole local state count as lost, so the agent compares everything instead of trusting it.
+ * SHA-256 of its header, and its chunks are checked against their digests; a torn tail (a crash
+ * mid-write) is dropped, and anything damaged beyond that makes the whole local state count as lost,
+ * so the agent compares everything instead of trusting it.
  *
  * Layout of `events.log`: records `u32 length | 32-byte SHA-256 | payload (Envelope)`, the hash of
  * the payload's header length and header (an earlier agent's records: of the whole payload).
@@ -37,7 +38,6 @@ export interface AgentState {
   readonly generation: string | null;
 }
 
-const digest = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(bytes).digest());
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 const hexOf = (text: string): string => createHash("sha256").update(text).digest("hex");
 
@@ -57,7 +57,7 @@ const readState = async (file: string): Promise<AgentState | "missing" | "damage
 };
 
 /** A record's hash: of its header's length and header (its chunks are checked by their own digests). */
-const recordHash = (payload: Uint8Array, headerBytes: number): Uint8Array => digest(payload.subarray(0, 4 + headerBytes));
+const recordHash = (payload: Uint8Array, headerBytes: number): Uint8Array => sha256(payload.subarray(0, 4 + headerBytes));
 
 /** True when every chunk an event carries hashes to its digest. */
 const chunksIntact = (e: Event.Event): boolean => Event.chunksOf(e).every((c) => Digest.of(sha256, c.bytes) === c.digest);
@@ -77,7 +77,7 @@ const readRecords = (bytes: Uint8Array): { readonly events: ReadonlyArray<Event.
     const stored = bytes.subarray(at + 4, at + 36);
     const headerBytes = length >= 4 ? view.getUint32(at + 36) : 0;
     const headed = headerBytes <= length - 4 && equalBytes(stored, recordHash(payload, headerBytes));
-    if (!headed && !equalBytes(stored, digest(payload))) return { events, damaged: true };
+    if (!headed && !equalBytes(stored, sha256(payload))) return { events, damaged: true };
     const e = E.flatMap(Event.decode)(Envelope.decode(payload));
     if (E.isLeft(e) || (headed && !chunksIntact(e.right))) return { events, damaged: true };
     events.push(e.right);
