@@ -57,6 +57,18 @@ const writeSome = async (dir: string, events: ReadonlyArray<Event.Event>): Promi
   await spool.close();
 };
 
+/** Changes the log's bytes with `damage`, then checks the reopened spool counts as lost. */
+const damageThenExpectLost = async (dir: string, damage: (bytes: Buffer) => void): Promise<void> => {
+  const log = join(dir, "events.log");
+  const bytes = await readFile(log);
+  damage(bytes);
+  await writeFile(log, bytes);
+  const again = await Spool.open(dir, identity);
+  assert.is(again.damaged, true);
+  assert.equal(again.pending(), []);
+  await again.close();
+};
+
 test("events written read back exactly after a reopen, chunk bytes and all", () =>
   withSpool(async (dir) => {
     const events = [created(1, "a", 3), created(2, "b/c", 1), created(3, "d", 40), created(4, "e", 0)];
@@ -82,28 +94,14 @@ test("a torn tail is dropped and the events before it kept", () =>
 test("a record whose bytes changed makes the spool count as lost", () =>
   withSpool(async (dir) => {
     await writeSome(dir, [created(1, "a", 2), created(2, "b", 5)]);
-    const log = join(dir, "events.log");
-    const bytes = await readFile(log);
-    bytes[bytes.length - 10]! ^= 0xff;
-    await writeFile(log, bytes);
-    const again = await Spool.open(dir, identity);
-    assert.is(again.damaged, true);
-    assert.equal(again.pending(), []);
-    await again.close();
+    await damageThenExpectLost(dir, (bytes) => (bytes[bytes.length - 10]! ^= 0xff));
   }));
 
 test("a record whose header changed makes the spool count as lost", () =>
   withSpool(async (dir) => {
     await writeSome(dir, [created(1, "a", 2)]);
-    const log = join(dir, "events.log");
-    const bytes = await readFile(log);
-    const at = bytes.indexOf(Buffer.from('"path":"a"')) + 8; // the path's letter, inside the hashed header
-    bytes[at] = "z".charCodeAt(0);
-    await writeFile(log, bytes);
-    const again = await Spool.open(dir, identity);
-    assert.is(again.damaged, true);
-    assert.equal(again.pending(), []);
-    await again.close();
+    // The path's letter, inside the hashed header.
+    await damageThenExpectLost(dir, (bytes) => (bytes[bytes.indexOf(Buffer.from('"path":"a"')) + 8] = "z".charCodeAt(0)));
   }));
 
 test("records an earlier agent wrote (the whole payload hashed) are still read", () =>
