@@ -10,7 +10,7 @@
  *   event's content digest.
  *
  * @example
- * const out = await Deltas.expand(store, source, message.events);   // Right(events as stored) | Left(reason)
+ * const out = await Deltas.expand(store, source, message.events, store.chunk);   // Right(events as stored) | Left(reason)
  *
  * @module
  */
@@ -40,7 +40,7 @@ const rebuild = (c: Entry, bases: ReadonlyMap<string, Uint8Array>): E.Either<str
 
 /**
  * The events with every manifest and chunk sent as a difference rebuilt whole (events without any
- * are returned as they are). Never throws.
+ * are returned as they are), base chunks read through `readChunk`. Never throws.
  *
  * @category deltas
  */
@@ -48,7 +48,7 @@ export const expand = async (
   store: Store,
   source: string,
   events: ReadonlyArray<unknown>,
-  readChunk: (digest: string) => Promise<Uint8Array | undefined> = store.chunk,
+  readChunk: (digest: string) => Promise<Uint8Array | undefined>,
 ): Promise<E.Either<string, ReadonlyArray<unknown>>> => {
   const withManifests = await expandManifests(store, source, events);
   return E.isLeft(withManifests) ? withManifests : expandChunks(readChunk, withManifests.right);

@@ -4,7 +4,7 @@
  * written, so the server's session decides who writes them.
  *
  * @example
- * for await (const page of Queries.answer(store, { _tag: "Head", source }, registry)) send(page);
+ * for await (const page of Queries.answer(store, { _tag: "Head", source }, registry, store.chunk)) send(page);
  *
  * @module
  */
@@ -82,7 +82,7 @@ export async function* answer(
   store: Store,
   q: Exclude<Protocol.Query, { _tag: "Checkpoint" }>,
   agents: (source: string) => AgentInfo | null,
-  readChunk: (digest: string) => Promise<Uint8Array | undefined> = store.chunk,
+  readChunk: (digest: string) => Promise<Uint8Array | undefined>,
 ): AsyncGenerator<unknown> {
   switch (q._tag) {
     case "Sources": {
