@@ -137,11 +137,13 @@ export const start = async (options: Options): Promise<Running> => {
   // The comparison that starts once connected lists the whole tree: for a large tree (judged by its
   // stat cache) a worker reads it meanwhile; for a small one the worker's start-up would not pay.
   if (spool.cacheBytes() >= workerScanCacheBytes) shell.tree.prescan();
-  shell.tree.remember(StatCache.decode(await spool.readCache()));
-  // Large files changed since they were read are checked for kept chunks by worker threads meanwhile.
-  shell.tree.placeChanged();
-  // With the cache read, this thread reads part of a large tree's scan instead of waiting for it.
-  void shell.tree.helpPrescan();
+  const loadCache = async (): Promise<void> => {
+    shell.tree.remember(StatCache.decode(await spool.readCache()));
+    // Large files changed since they were read are checked for kept chunks by worker threads meanwhile.
+    shell.tree.placeChanged();
+    // With the cache read, this thread reads part of a large tree's scan instead of waiting for it.
+    void shell.tree.helpPrescan();
+  };
   let savedAt = shell.tree.changes();
   const saveCache = async (): Promise<void> => {
     const changes = shell.tree.changes();
@@ -204,9 +206,10 @@ export const start = async (options: Options): Promise<Running> => {
     unacknowledged: spool.pending().length,
   });
 
-  const connect = async (): Promise<void> => {
+  /** Connects (retrying with back-off until connected or refused for good), from the agent's state when called. */
+  const attempt = () => {
     let warned = false;
-    const attempt = Client.connect({
+    return Client.connect({
       address: options.store,
       role: "agent",
       source: options.source,
@@ -228,7 +231,14 @@ export const start = async (options: Options): Promise<Running> => {
       ),
       Effect.retry({ schedule: backoff(options.maxBackoffMs ?? 10_000), while: (e) => e._tag !== "Refused" }),
     );
-    const client = await Effect.runPromise(Effect.either(attempt), { signal: abort.signal });
+  };
+  /** The connection under way, if one was started ahead of the turn that needs it (at start, while the stat cache is read). */
+  let connecting: ReturnType<typeof startConnecting> | undefined;
+  const startConnecting = () => Effect.runPromise(Effect.either(attempt()), { signal: abort.signal });
+
+  const connect = async (): Promise<void> => {
+    const client = await (connecting ?? startConnecting());
+    connecting = undefined;
     if (client._tag === "Left") throw new ClientFailure(client.left);
     shell.client = client.right;
     everConnected = true;
@@ -311,6 +321,10 @@ export const start = async (options: Options): Promise<Running> => {
       cacheSoon = setTimeout(() => void saveCache(), 1000);
     }
   };
+
+  // The store's handshake goes on while the stat cache is read: both are needed before the comparison.
+  connecting = startConnecting();
+  await loadCache();
 
   const loop = (async () => {
     // Turns that read from files synchronously never yield to the event loop on their own: every few
