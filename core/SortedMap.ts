@@ -160,37 +160,40 @@ const concat = <V>(left: Tree<V>, right: Tree<V>): Tree<V> => {
   return join(left, min.key, min.value, rest);
 };
 
-/** Splits a tree into the entries whose keys satisfy `low` (which must hold for a prefix of the key order) and the rest. */
-const splitBy = <V>(t: Tree<V>, low: (key: string) => boolean): readonly [Tree<V>, Tree<V>] => {
-  if (t === undefined) return [undefined, undefined];
-  if (low(t.key)) {
-    const [l, r] = splitBy(t.right, low);
-    return [join(t.left, t.key, t.value, l), r];
+/**
+ * `t` with each entry within `bounds` replaced by `f`'s result or removed (see `mapRange`). Only
+ * subtrees that meet the range are visited; those whose entries all stay as they were are shared.
+ */
+const mapWithin = <V>(t: Tree<V>, bounds: Bounds, f: (key: string, value: V) => V | undefined): Tree<V> => {
+  if (t === undefined) return undefined;
+  if (!above(t.key, bounds)) {
+    const right = mapWithin(t.right, bounds, f);
+    return right === t.right ? t : join(t.left, t.key, t.value, right);
   }
-  const [l, r] = splitBy(t.left, low);
-  return [l, join(r, t.key, t.value, t.right)];
+  if (!below(t.key, bounds)) {
+    const left = mapWithin(t.left, bounds, f);
+    return left === t.left ? t : join(left, t.key, t.value, t.right);
+  }
+  const left = mapWithin(t.left, bounds, f);
+  const right = mapWithin(t.right, bounds, f);
+  const value = f(t.key, t.value);
+  if (value === undefined) return concat(left, right);
+  return left === t.left && right === t.right && value === t.value ? t : join(left, t.key, value, right);
 };
 
 /**
  * The map with each entry within `bounds` replaced by `f`'s result (or removed, when it gives
- * `undefined`). Costs O(k + log n) for k entries within bounds: the range is split out, rebuilt and
- * joined back, where setting or removing them one by one would cost O(k log n).
+ * `undefined`). Costs O(log n) plus about one step per entry within bounds: only the paths to the
+ * range's two ends are rebuilt, where setting or removing entries one by one would cost O(log n)
+ * each. A map nothing in range changes is returned as it is.
  *
  * @example
  * mapRange(m, { gte: "a", lt: "b" }, () => undefined)   // m without its keys from "a" up to "b"
  * @category combinators
  */
 export const mapRange = <V>(m: SortedMap<V>, bounds: Bounds, f: (key: string, value: V) => V | undefined): SortedMap<V> => {
-  // Most ranges asked for are empty (a file's subtree): found by one descent, the map is kept as it is.
-  if (entries(m, bounds).next().done === true) return m;
-  const [lower, rest] = splitBy(m.root, (k) => !above(k, bounds));
-  const [middle, upper] = splitBy(rest, (k) => below(k, bounds));
-  const kept: Array<readonly [string, V]> = [];
-  for (const [k, v] of entries({ root: middle })) {
-    const next = f(k, v);
-    if (next !== undefined) kept.push([k, next]);
-  }
-  return { root: concat(concat(lower, build(kept, 0, kept.length)), upper) };
+  const root = mapWithin(m.root, bounds, f);
+  return root === m.root ? m : { root };
 };
 
 /** Key bounds: `gt`/`gte` below, `lt` above; all optional. @category models */
