@@ -71,7 +71,8 @@ const fileStat = (abs: string): TreeScan.ScannedEntry["stat"] | undefined => {
 /** An item's stat data, or undefined when it cannot be stat'ed (gone, most likely). */
 const statOrUndefined = (abs: string): Stats | undefined => {
   try {
-    return lstatSync(abs);
+    // Without an exception for a missing item: building one costs three times the call.
+    return lstatSync(abs, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }
@@ -296,8 +297,14 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
 
   const readNow = async (path: ItemPath.ItemPath, withBytes = true, storeHas?: ReadonlySet<string>): Promise<LocalItem | undefined> => {
     const abs = full(path);
+    const gone = (): undefined => {
+      forget(cache.get(path));
+      if (drop(path)) changes++;
+      return undefined;
+    };
     try {
-      const st = lstatSync(abs);
+      const st = lstatSync(abs, { throwIfNoEntry: false });
+      if (st === undefined) return gone();
       const type = typeOf(st);
       if (type === undefined || isExcluded(abs)) return undefined;
       if (type === "dir") return { path, meta: metaOf(st, "dir", null, 0, null), manifest: [], chunks: new Map() };
@@ -309,11 +316,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
       return await readFileItem(path, st, withBytes, storeHas);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" || code === "ENOTDIR") {
-        forget(cache.get(path));
-        if (drop(path)) changes++;
-        return undefined;
-      }
+      if (code === "ENOENT" || code === "ENOTDIR") return gone();
       const u: Unreadable = { path, reason: code ?? String(e) };
       options.onUnreadable?.(u);
       throw u;
