@@ -22,6 +22,7 @@ import { isSyncing } from "../../core/ProcessorState.ts";
 import * as Step from "../../core/ProcessorStep.ts";
 import * as SortedMap from "../../core/SortedMap.ts";
 import * as Client from "../wire/Client.ts";
+import { yieldTurn } from "./EventLoop.ts";
 import * as LocalTree from "./LocalTree.ts";
 import * as Resync from "./Resync.ts";
 import * as Spool from "./Spool.ts";
@@ -333,7 +334,7 @@ export const start = async (options: Options): Promise<Running> => {
     let yielded = performance.now();
     while (!stopping) {
       if (performance.now() - yielded > yieldEveryMs) {
-        await new Promise((r) => setImmediate(r));
+        await yieldTurn();
         yielded = performance.now();
       }
       try {

@@ -19,6 +19,7 @@
 import * as Fingerprint from "../../core/Fingerprint.ts";
 import type { KnownItem } from "../../core/ItemMeta.ts";
 import { compare, firstAtOrAfter, type ItemPath } from "../../core/ItemPath.ts";
+import { yieldTurn } from "./EventLoop.ts";
 import * as LocalTree from "./LocalTree.ts";
 
 /** What the comparison expects of the store (see the module's comment). */
@@ -58,8 +59,6 @@ export const take = (tree: LocalTree.LocalTree, listing: ReadonlyArray<ItemPath>
   return { entries, gone, goneKeys: gone.map(([p]) => p), prints: [], checked: new Uint8Array(listing.length) };
 };
 
-const yieldNow = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
-
 /** The remembered files the listing lacks whose keys lie in `range`. */
 const goneIn = (x: Expectation, range: Range): ReadonlyArray<readonly [ItemPath, LocalTree.Cached]> => {
   const from = firstAtOrAfter(x.goneKeys, range.gte);
@@ -95,7 +94,7 @@ export const sum = async (x: Expectation, local: Local, i: number, j: number, ra
     const print = expectedPrint(x, local, n);
     if (print === undefined) toRead.push(n);
     else x.prints[n] = print;
-    if ((n - i) % (16 * batch) === 0 && n > i) await yieldNow();
+    if ((n - i) % (16 * batch) === 0 && n > i) await yieldTurn();
   }
   for (const n of toRead) x.prints[n] = await readPrint(local, n);
   const gone = goneIn(x, range).map(([path, entry]) => local.tree.printOfEntry(path, entry));
@@ -128,7 +127,7 @@ const check = (x: Expectation, local: Local, i: number, j: number): void => {
 export const prepare = async (x: Expectation, local: Local): Promise<void> => {
   await sum(x, local, 0, local.listing.length, { gte: "", lt: null });
   for (let n = 0; n < local.listing.length; n += batch) {
-    if ((n / batch) % 16 === 15) await yieldNow();
+    if ((n / batch) % 16 === 15) await yieldTurn();
     check(x, local, n, Math.min(local.listing.length, n + batch));
   }
 };
@@ -165,7 +164,7 @@ export const nextDiffering = async (x: Expectation, local: Local, i: number, j: 
   let batches = 0;
   for (let n = i; n < Math.min(j, limit); n++) {
     if (x.checked[n] === 0) {
-      if (++batches % 16 === 0) await yieldNow();
+      if (++batches % 16 === 0) await yieldTurn();
       check(x, local, n, Math.min(j, n + batch));
     }
     if (x.checked[n] === 2) {

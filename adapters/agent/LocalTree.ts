@@ -21,6 +21,7 @@ import type { ItemMeta, LocalItem } from "../../core/ItemMeta.ts";
 import * as ItemPath from "../../core/ItemPath.ts";
 import * as Manifest from "../../core/Manifest.ts";
 import { sha256 } from "../Sha256.ts";
+import { yieldTurn } from "./EventLoop.ts";
 import * as FileBytes from "./FileBytes.ts";
 import * as LargeFiles from "./LargeFiles.ts";
 import * as StatCache from "./StatCache.ts";
@@ -198,7 +199,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const out: Array<ItemPath.ItemPath> = [];
     let read = 0;
     const walk = async (abs: string, rel: ItemPath.ItemPath | ""): Promise<void> => {
-      if (++read % 256 === 0) await new Promise((r) => setTimeout(r, 0));
+      if (++read % 256 === 0) await yieldTurn();
       const entries = scanned !== undefined ? scanned.get(abs) : readDirectory(abs);
       if (entries === undefined) return;
       const inside = abs.endsWith(sep) ? abs : abs + sep;

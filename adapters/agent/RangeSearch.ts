@@ -23,6 +23,7 @@ import { firstAtOrAfter, type ItemPath } from "../../core/ItemPath.ts";
 import type * as Manifest from "../../core/Manifest.ts";
 import * as Protocol from "../../core/Protocol.ts";
 import * as Client from "../wire/Client.ts";
+import { yieldTurn } from "./EventLoop.ts";
 import * as Expectation from "./Expectation.ts";
 import { call, ClientFailure, connected, decide, flush, reachesOtherRanges, type Shell } from "./Shell.ts";
 
@@ -53,7 +54,7 @@ const learnPrints = async (shell: Shell, i: number, j: number, readAll: boolean)
   let complete = true;
   for (let k = i; k < j; k += readBatch) {
     // Checked without waiting on I/O, so the loop yields now and then (heartbeats, watch events).
-    if ((k - i) % (16 * readBatch) === 0 && k > i) await new Promise((r) => setTimeout(r, 0));
+    if ((k - i) % (16 * readBatch) === 0 && k > i) await yieldTurn();
     const unknown: Array<number> = [];
     for (let n = k; n < Math.min(j, k + readBatch); n++) if (prints[n] === undefined) unknown.push(n);
     if (unknown.length === 0) continue;

@@ -22,6 +22,7 @@
 import { lstatSync, readdirSync } from "node:fs";
 import { sep } from "node:path";
 import { Worker } from "node:worker_threads";
+import { yieldTurn } from "./EventLoop.ts";
 
 /** What a stat call gave for an entry (the fields the stat cache keys on). */
 export interface StatData {
@@ -202,7 +203,7 @@ export const scan = (root: string, excluded: ReadonlyArray<string>): Scan => {
       const calls: WalkCalls = { readdirSync, lstatSync, statKey };
       for (let i = Atomics.add(claims, 0, 1); i < all.length; i = Atomics.add(claims, 0, 1)) {
         walkInto(calls, all[i]!, excluded, sep, mine, false);
-        await new Promise((r) => setImmediate(r));
+        await yieldTurn();
       }
     })());
   return { result, help };
