@@ -115,7 +115,7 @@ const check = (x: Expectation, local: Local, i: number, j: number): void => {
     if (x.checked[n] !== 0) continue;
     const path = local.listing[n]!;
     const entry = x.entries[n];
-    const same = entry !== undefined ? local.tree.matchesStat(path, entry) : local.tree.kindOf(path) !== "file";
+    const same = entry !== undefined ? local.tree.matchesStat(path, entry, n) : local.tree.kindOf(path) !== "file";
     x.checked[n] = same ? 1 : 2;
   }
 };

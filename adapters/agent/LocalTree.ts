@@ -64,7 +64,7 @@ export interface Unreadable {
 
 
 /** A file's stat key and mtime, or undefined when it is not a file (or gone). */
-const fileStat = (abs: string): TreeScan.ScannedEntry["stat"] | undefined => {
+const fileStat = (abs: string): TreeScan.SeenStat | undefined => {
   const st = statOrUndefined(abs);
   return st?.isFile() === true ? { key: TreeScan.statKey(st), mtimeMs: st.mtimeMs } : undefined;
 };
@@ -81,6 +81,13 @@ const statOrUndefined = (abs: string): Stats | undefined => {
 
 const typeOf = (st: Stats): ItemMeta["type"] | undefined =>
   st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : undefined;
+
+/** A directory entry read on this thread: no stat data (unlike a scan's `TreeScan.ScannedEntry`). */
+interface ReadEntry {
+  readonly name: string;
+  readonly kind: TreeScan.ScannedEntry["kind"];
+  readonly mtimeMs?: undefined;
+}
 
 /** The protected tree. */
 export type LocalTree = ReturnType<typeof make>;
@@ -122,7 +129,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     return holders;
   };
   const put = (path: string, entry: Cached): void => {
-    count(cache.get(path), -1);
+    // Until digests are counted, one map operation, not two (a cache of 100,000 files is put back at each start).
+    if (holders !== undefined) count(cache.get(path), -1);
     cache.set(path, entry);
     count(entry, 1);
   };
@@ -153,7 +161,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   };
 
   /** A directory's entries of the kinds the tree holds (read here, synchronously), or undefined when it cannot be read. */
-  const readDirectory = (abs: string): ReadonlyArray<{ readonly name: string; readonly kind: TreeScan.ScannedEntry["kind"]; readonly stat?: TreeScan.ScannedEntry["stat"] }> | undefined => {
+  const readDirectory = (abs: string): ReadonlyArray<ReadEntry> | undefined => {
     try {
       return readdirSync(abs, { withFileTypes: true }).flatMap((e: Dirent) => {
         const kind = e.isFile() ? "file" : e.isDirectory() ? "dir" : e.isSymbolicLink() ? "symlink" : undefined;
@@ -181,48 +189,61 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   /** Reads part of the scan started ahead on this thread, if one is under way (`TreeScan.Scan.help`). */
   const helpPrescan = (): Promise<void> => prescanned?.help() ?? Promise.resolve();
   /**
-   * Files' stat data as the last listing of the whole tree found them: the comparison matches them
-   * against the cache without stat'ing each file again.
+   * Files' stat data as the last listing of the whole tree (read by a scan) found them, by listing
+   * index: the comparison matches them against the cache without stat'ing each file again. Kept
+   * beside the listing, not in a map by path: on a tree of 100,000 files a map's inserts and lookups
+   * cost ~40 ms.
    */
-  let snapshot: Map<string, TreeScan.ScannedEntry["stat"]> | undefined;
+  let snapshot: { readonly listing: ReadonlyArray<ItemPath.ItemPath>; readonly stats: ReadonlyArray<TreeScan.SeenStat | undefined> } | undefined;
+  /** A file's stat data in the snapshot (`index`: where the caller knows it lies in the listing). */
+  const snapshotStat = (path: ItemPath.ItemPath, index?: number): TreeScan.SeenStat | undefined => {
+    if (snapshot === undefined) return undefined;
+    const at = index !== undefined && snapshot.listing[index] === path ? index : ItemPath.firstAtOrAfter(snapshot.listing, path);
+    return snapshot.listing[at] === path ? snapshot.stats[at] : undefined;
+  };
 
   /**
    * Every item under `dir` (an item path, "" for the root), sorted in key order. Directories are read
    * with synchronous calls (a thread-pool round trip each cost more than the read), yielding to the
    * event loop now and then. Each directory's entries are sorted by name, a subdirectory's contents
-   * placed where "name/" falls among them, so the listing comes out in key order.
+   * placed where "name/" falls among them, so the listing comes out in key order as it is built.
    */
   const list = async (dir = ""): Promise<ReadonlyArray<ItemPath.ItemPath>> => {
     // The whole tree is read by the scan started ahead (`prescan`), if any, else here.
     const scanned = dir === "" ? await takePrescan() : undefined;
-    if (dir === "") snapshot = scanned === undefined ? undefined : new Map();
     const out: Array<ItemPath.ItemPath> = [];
+    // A file's stat data as the scan found it, by its index in `out` (the snapshot).
+    const stats: Array<TreeScan.SeenStat | undefined> = [];
+    if (dir === "") snapshot = scanned === undefined ? undefined : { listing: out, stats };
     let read = 0;
     const walk = async (abs: string, rel: ItemPath.ItemPath | ""): Promise<void> => {
       if (++read % 256 === 0) await yieldTurn();
-      const entries = scanned !== undefined ? scanned.get(abs) : readDirectory(abs);
+      const entries: ReadonlyArray<TreeScan.ScannedEntry | ReadEntry> | undefined = scanned !== undefined ? scanned.get(abs) : readDirectory(abs);
       if (entries === undefined) return;
       const inside = abs.endsWith(sep) ? abs : abs + sep;
       // Entries are checked against the excluded paths only in a directory that holds one.
       const excludes = excluded.some((x) => x.startsWith(inside));
-      // [sort key, item path, the directory to read there (for a subdirectory's contents)]
-      const ordered: Array<readonly [string, ItemPath.ItemPath, string | undefined]> = [];
+      // [sort key, item path, the directory to read there (for a subdirectory's contents), the scan's stat data of a file]
+      const ordered: Array<readonly [string, ItemPath.ItemPath, string | undefined, TreeScan.SeenStat | undefined]> = [];
       for (const entry of entries) {
         if (excludes && isExcluded(inside + entry.name)) continue;
         const path = ItemPath.child(rel, entry.name);
         if (E.isLeft(path)) continue;
-        if (entry.stat !== undefined && entry.kind === "file") snapshot?.set(path.right, entry.stat);
-        ordered.push([entry.name, path.right, undefined]);
-        if (entry.kind === "dir") ordered.push([`${entry.name}/`, path.right, inside + entry.name]);
+        ordered.push([entry.name, path.right, undefined, entry.kind === "file" && entry.mtimeMs !== undefined ? entry : undefined]);
+        if (entry.kind === "dir") ordered.push([`${entry.name}/`, path.right, inside + entry.name, undefined]);
       }
       ordered.sort((a, b) => ItemPath.compare(a[0], b[0]));
-      for (const [, path, contents] of ordered) {
-        if (contents === undefined) out.push(path);
-        else await walk(contents, path);
+      for (const [, path, contents, stat] of ordered) {
+        if (contents !== undefined) {
+          await walk(contents, path);
+          continue;
+        }
+        out.push(path);
+        if (scanned !== undefined) stats.push(stat);
       }
     };
     await walk(dir === "" ? base : full(dir), dir as ItemPath.ItemPath | "");
-    return out.sort(ItemPath.compare); // already in order: one pass
+    return out;
   };
 
   const metaOf = (st: Stats, type: ItemMeta["type"], digest: Digest.Digest | null, size: number, linkTarget: string | null): ItemMeta => ({
@@ -362,10 +383,10 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   /**
    * True when the file at `path` is still the one `entry` remembers reading: its stat data (as the
    * last listing of the whole tree found them, else one synchronous `lstat`) equal the entry's, and
-   * are not racy.
+   * are not racy. `index`, when given, is where the path lies in that listing.
    */
-  const matchesStat = (path: ItemPath.ItemPath, entry: Cached): boolean => {
-    const st = snapshot?.get(path) ?? fileStat(full(path));
+  const matchesStat = (path: ItemPath.ItemPath, entry: Cached, index?: number): boolean => {
+    const st = snapshotStat(path, index) ?? fileStat(full(path));
     return st !== undefined && entry.key === st.key && settled(entry.readAt, st.mtimeMs);
   };
 

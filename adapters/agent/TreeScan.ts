@@ -15,7 +15,7 @@
  * const scan = TreeScan.scan("/srv/data", ["/srv/data/.spool"]);
  * await scan.help();                 // optional: this thread reads unclaimed subtrees meanwhile
  * const scanned = await scan.result;
- * scanned?.get("/srv/data")    // [{ name, kind, stat }, …] in the order the directory gave them
+ * scanned?.get("/srv/data")    // [{ name, kind, key, mtimeMs }, …] in the order the directory gave them
  *
  * @module
  */
@@ -36,12 +36,16 @@ export interface StatData {
 /** The stat cache's key of stat data: equal keys, unchanged file (unless its timestamp is racy). */
 export const statKey = (st: StatData): string => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.mode}`;
 
-/** One directory entry the scan found. */
-export interface ScannedEntry {
+/** What the stat cache matches a file by: its stat data's `statKey`, and its mtime (for the racy-timestamp rule). */
+export interface SeenStat {
+  readonly key: string;
+  readonly mtimeMs: number;
+}
+
+/** One directory entry the scan found, with its stat data (`statKey` made in the worker). */
+export interface ScannedEntry extends SeenStat {
   readonly name: string;
   readonly kind: "file" | "dir" | "symlink";
-  /** Its stat data's `statKey` (made in the worker) and mtime. */
-  readonly stat: { readonly key: string; readonly mtimeMs: number };
 }
 
 /** Each directory's entries, by its absolute path. */
@@ -142,7 +146,7 @@ const unpackInto = (out: Map<string, Array<ScannedEntry>>, dirs: ReadonlyArray<s
   for (const d of dirs) out.set(d, []);
   for (const [k, name] of names.entries()) {
     const at = k * fieldsPerEntry;
-    out.get(dirs[n[at]!]!)!.push({ name, kind: kinds[n[at + 1]!]!, stat: { key: keys[k]!, mtimeMs: n[at + 2]! } });
+    out.get(dirs[n[at]!]!)!.push({ name, kind: kinds[n[at + 1]!]!, key: keys[k]!, mtimeMs: n[at + 2]! });
   }
 };
 

@@ -28,7 +28,7 @@ const expected = (root: string, skip: string): Map<string, Array<string>> => {
 };
 
 const asLines = (scanned: TreeScan.Scanned): Map<string, Array<string>> =>
-  new Map([...scanned].map(([dir, entries]) => [dir, entries.map((e) => `${e.name} ${e.kind} ${e.stat.key}`).sort()]));
+  new Map([...scanned].map(([dir, entries]) => [dir, entries.map((e) => `${e.name} ${e.kind} ${e.key}`).sort()]));
 
 for (const help of [false, true]) test(`a scan${help ? " shared with this thread" : ""} finds every entry with its stat data, in the worker`, async () => {
   const root = await mkdtemp(join(tmpdir(), "tidemark-scan-"));
