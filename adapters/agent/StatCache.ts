@@ -6,9 +6,10 @@
  * reading, fingerprint and content digest are taken when the cache is read; the rest (size, mode,
  * mtime and the manifest) only when an entry is used for more than matching its stat data.
  *
- * Text: a header line `tidemark stat cache 2`, then per entry
+ * Text: a header line `tidemark stat cache 3`, then per entry
  * `path \0 key \0 readAt \0 print \0 digest \0 size,mode,mtimeMs;chunk:size,chunk:size… \0`.
- * `print` is the item's 128-bit fingerprint in hex, or empty when not computed.
+ * `print` is the item's 128-bit fingerprint in hex, or empty when not computed. (Version 2 wrote
+ * stat keys with times in fractional milliseconds: its entries would match nothing, so it is dropped.)
  *
  * @example
  * const text = StatCache.encode(tree.cached());
@@ -22,7 +23,7 @@ import type { ItemMeta } from "../../core/ItemMeta.ts";
 import type * as Manifest from "../../core/Manifest.ts";
 import type { Cached } from "./LocalTree.ts";
 
-const header = "tidemark stat cache 2\n";
+const header = "tidemark stat cache 3\n";
 const fieldsPerEntry = 6;
 
 const printText = (print: Fingerprint.Fingerprint | undefined): string =>

@@ -44,6 +44,7 @@ test("text of another format (an older agent's JSON cache) reads as an empty cac
   assert.equal(StatCache.decode(""), []);
   const text = StatCache.encode([["a", { key: "1:2:3:4:5", readAt: 1, meta: { type: "file", size: 1, mode: 420, mtimeMs: 1, digest: null, linkTarget: null }, manifest: [] }]]);
   assert.equal(StatCache.decode(text.slice(0, -3)), [], "a cut record");
+  assert.equal(StatCache.decode(text.replace("stat cache 3", "stat cache 2")), [], "version 2, whose keys held fractional milliseconds");
 });
 
 test.run();
