@@ -12,7 +12,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { type Dirent, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync, type Stats } from "node:fs";
 import { lstat } from "node:fs/promises";
 import { relative, resolve, sep } from "node:path";
 import * as Digest from "../../core/Digest.ts";
@@ -81,13 +81,6 @@ const statOrUndefined = (abs: string): Stats | undefined => {
 
 const typeOf = (st: Stats): ItemMeta["type"] | undefined =>
   st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : undefined;
-
-/** A directory entry read on this thread: no stat data (unlike a scan's `TreeScan.ScannedEntry`). */
-interface ReadEntry {
-  readonly name: string;
-  readonly kind: TreeScan.ScannedEntry["kind"];
-  readonly mtimeMs?: undefined;
-}
 
 /** The protected tree. */
 export type LocalTree = ReturnType<typeof make>;
@@ -160,18 +153,6 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     return E.isRight(parsed) ? parsed.right : undefined;
   };
 
-  /** A directory's entries of the kinds the tree holds (read here, synchronously), or undefined when it cannot be read. */
-  const readDirectory = (abs: string): ReadonlyArray<ReadEntry> | undefined => {
-    try {
-      return readdirSync(abs, { withFileTypes: true }).flatMap((e: Dirent) => {
-        const kind = e.isFile() ? "file" : e.isDirectory() ? "dir" : e.isSymbolicLink() ? "symlink" : undefined;
-        return kind === undefined ? [] : [{ name: e.name, kind }];
-      });
-    } catch {
-      return undefined;
-    }
-  };
-
   /** A scan of the whole tree started ahead of the listing that will use it (`prescan`). */
   let prescanned: TreeScan.Scan | undefined;
   const takePrescan = (): Promise<TreeScan.Scanned | undefined> | undefined => {
@@ -194,12 +175,12 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * beside the listing, not in a map by path: on a tree of 100,000 files a map's inserts and lookups
    * cost ~40 ms.
    */
-  let snapshot: { readonly listing: ReadonlyArray<ItemPath.ItemPath>; readonly stats: ReadonlyArray<TreeScan.SeenStat | undefined> } | undefined;
-  /** A file's stat data in the snapshot (`index`: where the caller knows it lies in the listing). */
-  const snapshotStat = (path: ItemPath.ItemPath, index?: number): TreeScan.SeenStat | undefined => {
+  let snapshot: { readonly listing: ReadonlyArray<ItemPath.ItemPath>; readonly keys: ReadonlyArray<string | undefined>; readonly mtimes: ReadonlyArray<number> } | undefined;
+  /** Where a path lies in the snapshot's listing (`index`: where the caller knows it lies), if there. */
+  const snapshotIndex = (path: ItemPath.ItemPath, index?: number): number | undefined => {
     if (snapshot === undefined) return undefined;
     const at = index !== undefined && snapshot.listing[index] === path ? index : ItemPath.firstAtOrAfter(snapshot.listing, path);
-    return snapshot.listing[at] === path ? snapshot.stats[at] : undefined;
+    return snapshot.listing[at] === path ? at : undefined;
   };
 
   /**
@@ -212,34 +193,39 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     // The whole tree is read by the scan started ahead (`prescan`), if any, else here.
     const scanned = dir === "" ? await takePrescan() : undefined;
     const out: Array<ItemPath.ItemPath> = [];
-    // A file's stat data as the scan found it, by its index in `out` (the snapshot).
-    const stats: Array<TreeScan.SeenStat | undefined> = [];
-    if (dir === "") snapshot = scanned === undefined ? undefined : { listing: out, stats };
+    // A file's stat key and mtime as the scan found them, by its index in `out` (the snapshot).
+    const keys: Array<string | undefined> = [];
+    const mtimes: Array<number> = [];
+    if (dir === "") snapshot = scanned === undefined ? undefined : { listing: out, keys, mtimes };
     let read = 0;
     const walk = async (abs: string, rel: ItemPath.ItemPath | ""): Promise<void> => {
       if (++read % 256 === 0) await yieldTurn();
-      const entries: ReadonlyArray<TreeScan.ScannedEntry | ReadEntry> | undefined = scanned !== undefined ? scanned.get(abs) : readDirectory(abs);
+      const entries = scanned !== undefined ? scanned.get(abs) : TreeScan.readDir(abs);
       if (entries === undefined) return;
       const inside = abs.endsWith(sep) ? abs : abs + sep;
       // Entries are checked against the excluded paths only in a directory that holds one.
       const excludes = excluded.some((x) => x.startsWith(inside));
-      // [sort key, item path, the directory to read there (for a subdirectory's contents), the scan's stat data of a file]
-      const ordered: Array<readonly [string, ItemPath.ItemPath, string | undefined, TreeScan.SeenStat | undefined]> = [];
-      for (const entry of entries) {
-        if (excludes && isExcluded(inside + entry.name)) continue;
-        const path = ItemPath.child(rel, entry.name);
+      // [sort key, item path, the directory to read there (for a subdirectory's contents), the entry's index in `entries`]
+      const ordered: Array<readonly [string, ItemPath.ItemPath, string | undefined, number]> = [];
+      for (let i = entries.from; i < entries.to; i++) {
+        const name = entries.names[i]!;
+        if (excludes && isExcluded(inside + name)) continue;
+        const path = ItemPath.child(rel, name);
         if (E.isLeft(path)) continue;
-        ordered.push([entry.name, path.right, undefined, entry.kind === "file" && entry.mtimeMs !== undefined ? entry : undefined]);
-        if (entry.kind === "dir") ordered.push([`${entry.name}/`, path.right, inside + entry.name, undefined]);
+        ordered.push([name, path.right, undefined, i]);
+        if (TreeScan.kindAt(entries, i) === "dir") ordered.push([`${name}/`, path.right, inside + name, i]);
       }
       ordered.sort((a, b) => ItemPath.compare(a[0], b[0]));
-      for (const [, path, contents, stat] of ordered) {
+      for (const [, path, contents, i] of ordered) {
         if (contents !== undefined) {
           await walk(contents, path);
           continue;
         }
         out.push(path);
-        if (scanned !== undefined) stats.push(stat);
+        if (scanned === undefined) continue;
+        const file = TreeScan.kindAt(entries, i) === "file";
+        keys.push(file ? entries.keys[i] : undefined);
+        mtimes.push(file ? TreeScan.mtimeAt(entries, i) : 0);
       }
     };
     await walk(dir === "" ? base : full(dir), dir as ItemPath.ItemPath | "");
@@ -386,7 +372,9 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * are not racy. `index`, when given, is where the path lies in that listing.
    */
   const matchesStat = (path: ItemPath.ItemPath, entry: Cached, index?: number): boolean => {
-    const st = snapshotStat(path, index) ?? fileStat(full(path));
+    const at = snapshotIndex(path, index);
+    // A listed item the scan found not to be a file has no key there: no match.
+    const st = at === undefined ? fileStat(full(path)) : { key: snapshot!.keys[at], mtimeMs: snapshot!.mtimes[at]! };
     return st !== undefined && entry.key === st.key && settled(entry.readAt, st.mtimeMs);
   };
 

@@ -28,7 +28,11 @@ const expected = (root: string, skip: string): Map<string, Array<string>> => {
 };
 
 const asLines = (scanned: TreeScan.Scanned): Map<string, Array<string>> =>
-  new Map([...scanned].map(([dir, entries]) => [dir, entries.map((e) => `${e.name} ${e.kind} ${e.key}`).sort()]));
+  new Map([...scanned].map(([dir, d]) => {
+    const lines: Array<string> = [];
+    for (let i = d.from; i < d.to; i++) lines.push(`${d.names[i]} ${TreeScan.kindAt(d, i)} ${d.keys[i]}`);
+    return [dir, lines.sort()];
+  }));
 
 for (const help of [false, true]) test(`a scan${help ? " shared with this thread" : ""} finds every entry with its stat data, in the worker`, async () => {
   const root = await mkdtemp(join(tmpdir(), "tidemark-scan-"));
