@@ -183,9 +183,10 @@ const mapWithin = <V>(t: Tree<V>, bounds: Bounds, f: (key: string, value: V) => 
 
 /**
  * The map with each entry within `bounds` replaced by `f`'s result (or removed, when it gives
- * `undefined`). Costs O(log n) plus about one step per entry within bounds: only the paths to the
- * range's two ends are rebuilt, where setting or removing entries one by one would cost O(log n)
- * each. A map nothing in range changes is returned as it is.
+ * `undefined`). Only the subtrees that meet the range are visited: when the range's entries are all
+ * kept or all removed (the usual cases) that is O(log n) plus one step per entry, where setting or
+ * removing them one by one would cost O(log n) each; removals interleaved with kept entries cost up
+ * to O(log n) apiece. A map nothing in range changes is returned as it is.
  *
  * @example
  * mapRange(m, { gte: "a", lt: "b" }, () => undefined)   // m without its keys from "a" up to "b"
