@@ -94,12 +94,14 @@ const readRecords = (bytes: Uint8Array): { readonly events: ReadonlyArray<Event.
  */
 const record = (e: Event.Event): ReadonlyArray<Uint8Array> => {
   const { header, blobs, areaBytes } = Envelope.encodeParts(e);
-  const head = new Uint8Array(40);
+  // length | hash | the payload's header length and header (hashed as `readRecords` checks them).
+  const head = new Uint8Array(40 + header.length);
   const view = new DataView(head.buffer);
   view.setUint32(0, 4 + header.length + areaBytes);
   view.setUint32(36, header.length);
-  head.set(createHash("sha256").update(head.subarray(36)).update(header).digest(), 4);
-  return [head, header, ...blobs];
+  head.set(header, 40);
+  head.set(recordHash(head.subarray(36), header.length), 4);
+  return [head, ...blobs];
 };
 
 /** Most pieces one vectored write is given (the system's limit is 1,024). */
