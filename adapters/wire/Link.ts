@@ -17,7 +17,6 @@
 import { Effect, Queue } from "effect";
 import * as E from "fp-ts/lib/Either.js";
 import type { Socket } from "node:net";
-import * as Envelope from "../../core/Envelope.ts";
 import * as Frame from "../../core/Frame.ts";
 import type * as Protocol from "../../core/Protocol.ts";
 import * as Payload from "./Payload.ts";
@@ -187,8 +186,7 @@ export const memoryPair = (limits: Limits = defaultLimits): readonly [Link, Link
   const duplex = (self: End, other: End, peer: string): Duplex => ({
     peer,
     write: async (pieces) => {
-      const copy = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-      Envelope.writeBlobs(copy, 0, pieces);
+      const copy = Payload.joinPieces(pieces);
       queueMicrotask(() => other.data?.(copy));
     },
     onData: (f) => (self.data = f),

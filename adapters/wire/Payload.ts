@@ -104,16 +104,26 @@ export const framePieces = (message: Protocol.Message): ReadonlyArray<Uint8Array
 };
 
 /**
+ * A frame's pieces copied into one new array.
+ *
+ * @example
+ * Payload.joinPieces(Payload.framePieces(message))   // the frame's bytes, a copy
+ * @category encoding
+ */
+export const joinPieces = (pieces: ReadonlyArray<Uint8Array>): Uint8Array => {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  Envelope.writeBlobs(out, 0, pieces);
+  return out;
+};
+
+/**
  * Encodes a message as one whole frame (length prefix included).
  *
  * @category encoding
  */
 export const encodeFrame = (message: Protocol.Message): Uint8Array => {
   const pieces = framePieces(message);
-  if (pieces.length === 1) return pieces[0]!;
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  Envelope.writeBlobs(out, 0, pieces);
-  return out;
+  return pieces.length === 1 ? pieces[0]! : joinPieces(pieces);
 };
 
 const inflate = (bytes: Uint8Array, maxBytes: number): E.Either<string, Uint8Array> => {
