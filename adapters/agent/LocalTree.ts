@@ -132,9 +132,10 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     return cache.delete(path);
   };
   const forget = (hit: Cached | undefined): void => {
-    if (hit?.meta.digest == null) return;
-    earlier.delete(hit.meta.digest);
-    earlier.set(hit.meta.digest, hit.manifest);
+    const digest = hit === undefined ? null : StatCache.digestOf(hit);
+    if (hit === undefined || digest === null) return;
+    earlier.delete(digest);
+    earlier.set(digest, hit.manifest);
     if (earlier.size > maxEarlier) earlier.delete(earlier.keys().next().value!);
   };
   // An item path is already checked (no empty, "." or ".." segments): joined by concatenation, which
@@ -272,7 +273,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const meta = metaOf(st, "file", Manifest.contentDigest(manifest, sha256), size, null);
     // The cache keeps what was read only if the file did not change while it was read.
     const after = small ? statOrUndefined(full(path)) : await lstat(full(path)).catch(() => undefined);
-    if (hit !== undefined && hit.meta.digest !== meta.digest) forget(hit);
+    if (hit !== undefined && StatCache.digestOf(hit) !== meta.digest) forget(hit);
     // Its fingerprint is taken now (a few µs beside the read), not by the next comparison of the whole tree.
     if (after !== undefined && TreeScan.statKey(after) === key) put(path, { key, readAt: Date.now(), meta, manifest, print: Fingerprint.ofItem(sha256, path, meta) });
     else drop(path);
@@ -393,7 +394,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const manifestOf = (path: string, digest: string | null): Manifest.Manifest | undefined => {
     if (digest === null) return undefined;
     const hit = cache.get(path);
-    return hit?.meta.digest === digest ? hit.manifest : earlier.get(digest);
+    return hit !== undefined && StatCache.digestOf(hit) === digest ? hit.manifest : earlier.get(digest);
   };
 
   /**
