@@ -130,6 +130,26 @@ export const compare = (a: string, b: string): -1 | 0 | 1 => {
 };
 
 /**
+ * Compares a[aFrom, aTo) with b[bFrom, bTo) as `compare` compares strings, without slicing them
+ * (a key stored inside a longer text is compared in place).
+ *
+ * @example
+ * compareSpans("x\0a/b\0", 2, 5, "a.b", 0, 3) > 0   // true
+ * @category ordering
+ */
+export const compareSpans = (a: string, aFrom: number, aTo: number, b: string, bFrom: number, bTo: number): -1 | 0 | 1 => {
+  const n = Math.min(aTo - aFrom, bTo - bFrom);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(aFrom + i);
+    const y = b.charCodeAt(bFrom + i);
+    if (x !== y) return sortUnit(x) < sortUnit(y) ? -1 : 1;
+  }
+  const la = aTo - aFrom;
+  const lb = bTo - bFrom;
+  return la === lb ? 0 : la < lb ? -1 : 1;
+};
+
+/**
  * The index of the first of `keys` (in key order) at or after `key`: `keys.length` when there is none.
  *
  * @example
