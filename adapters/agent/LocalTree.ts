@@ -24,6 +24,7 @@ import { sha256 } from "../Sha256.ts";
 import { yieldTurn } from "./EventLoop.ts";
 import * as FileBytes from "./FileBytes.ts";
 import * as LargeFiles from "./LargeFiles.ts";
+import * as Remembered from "./Remembered.ts";
 import * as StatCache from "./StatCache.ts";
 import * as TreeScan from "./TreeScan.ts";
 
@@ -46,15 +47,9 @@ export const syncReadBytes = 1024 * 1024;
  */
 const settled = (readAt: number, mtimeMs: number): boolean => readAt - mtimeMs > (mtimeMs % 1000 === 0 ? 2000 : 100);
 
-/** What the tree remembers of a file it read: its stat data then, when, and what it found. */
-export interface Cached {
-  readonly key: string;
-  readonly readAt: number;
-  readonly meta: ItemMeta;
-  readonly manifest: Manifest.Manifest;
-  /** The item's fingerprint (its path and `meta`), once computed. */
-  print?: Fingerprint.Fingerprint | undefined;
-}
+import type { Cached } from "./StatCache.ts";
+
+export type { Cached };
 
 /** Why an item could not be read (other than being gone). */
 export interface Unreadable {
@@ -93,7 +88,7 @@ export type LocalTree = ReturnType<typeof make>;
 export const make = (root: string, options: { readonly exclude?: ReadonlyArray<string>; readonly onUnreadable?: (u: Unreadable) => void } = {}) => {
   const base = resolve(root);
   const excluded = (options.exclude ?? []).map((p) => resolve(p));
-  const cache = new Map<string, Cached>();
+  const cache = Remembered.make();
   const large = LargeFiles.make((path) => full(path as ItemPath.ItemPath));
   /** Counts changes to the cache, so an unchanged cache need not be saved again. */
   let changes = 0;
@@ -117,7 +112,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const holdersByDigest = (): Map<string, number> => {
     if (holders === undefined) {
       holders = new Map();
-      for (const entry of cache.values()) count(entry, 1);
+      for (const [, entry] of cache.entries()) count(entry, 1);
     }
     return holders;
   };
@@ -129,7 +124,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   };
   const drop = (path: string): boolean => {
     count(cache.get(path), -1);
-    return cache.delete(path);
+    return cache.drop(path);
   };
   const forget = (hit: Cached | undefined): void => {
     const digest = hit === undefined ? null : StatCache.digestOf(hit);
@@ -249,9 +244,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    */
   const placeChanged = (): void => {
     const changed: Array<LargeFiles.Changed> = [];
-    for (const [path, hit] of cache) {
-      // A stat key starts with the size.
-      if (parseInt(hit.key, 10) <= syncReadBytes) continue;
+    for (const [path, hit] of cache.largerThan(syncReadBytes)) {
       const st = statOrUndefined(full(path));
       if (st === undefined || !st.isFile() || st.size <= syncReadBytes || hit.manifest.length === 0) continue;
       const key = TreeScan.statKey(st);
@@ -422,17 +415,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * entries for paths the listing lacks (sorted): what the tree remembers reading, as a comparison
    * begins (`Expectation`).
    */
-  const recall = (listing: ReadonlyArray<ItemPath.ItemPath>) => {
-    const entries = listing.map((path) => cache.get(path));
-    const listed = entries.reduce((n, entry) => (entry === undefined ? n : n + 1), 0);
-    const names = listed === cache.size ? undefined : new Set<string>(listing);
-    const gone: Array<readonly [ItemPath.ItemPath, Cached]> = [];
-    for (const [path, entry] of names === undefined ? [] : cache) {
-      const parsed = names!.has(path) ? undefined : ItemPath.parse(path);
-      if (parsed !== undefined && E.isRight(parsed)) gone.push([parsed.right, entry]);
-    }
-    return { entries, gone: gone.sort((a, b) => ItemPath.compare(a[0], b[0])) };
-  };
+  const recall = (listing: ReadonlyArray<ItemPath.ItemPath>) => cache.recall(listing);
 
   /** An entry's fingerprint (kept with it once computed), whether or not the cache still holds it. */
   const printOfEntry = (path: ItemPath.ItemPath, entry: Cached): Fingerprint.Fingerprint => keptPrint(path, entry);
@@ -444,10 +427,11 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   };
 
   /** The stat cache, to persist between runs. */
-  const cached = (): ReadonlyArray<readonly [string, Cached]> => [...cache];
-  /** Restores a persisted stat cache (entries are still checked against stat data before use). */
-  const remember = (entries: ReadonlyArray<readonly [string, Cached]>): void => {
-    for (const [path, entry] of entries) put(path, entry);
+  const cached = (): ReadonlyArray<readonly [string, Cached]> => [...cache.entries()];
+  /** Restores a persisted stat cache in place of what is remembered (entries are still checked against stat data before use). */
+  const remember = (stored: StatCache.Stored): void => {
+    cache.restore(stored);
+    holders = undefined;
   };
 
   return { root: base, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, cachedPrints, matchesStat, printOf, recall, printOfEntry, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };

@@ -1,40 +1,60 @@
 /**
- * StatCache — the persisted form of the agent's stat cache (`LocalTree.Cached` entries), made to be
- * read back fast: a tree of 100,000 files has a cache of about 30 MB, which `JSON.parse` took over
- * half a second to read, longer than the whole comparison of an unchanged tree. Here each entry is
- * one record of NUL-separated fields (an item path cannot hold a NUL): its path, stat key, time of
- * reading, fingerprint and content digest are taken when the cache is read; the rest (size, mode,
- * mtime and the manifest) only when an entry is used for more than matching its stat data.
+ * StatCache — the agent's stat cache as persisted, and as read back. A tree of 100,000 files has a
+ * cache of about 27 MB, which `JSON.parse` took over half a second to read. Here each entry is one
+ * record of NUL-separated fields (an item path cannot hold a NUL), written in key order
+ * (`ItemPath.compare`). Read back (`Stored`), the cache is kept as its text and a table of where
+ * each entry's fields lie: no object, map entry or string per entry until the entry is used (at
+ * 100,000 entries those cost a start ~220 ms, most of it the collector's). An entry is found by a
+ * binary search, and a sorted listing is matched against the whole cache in one pass.
  *
  * Text: a header line `tidemark stat cache 3`, then per entry
  * `path \0 key \0 readAt \0 print \0 digest \0 size,mode,mtimeMs;chunk:size,chunk:size… \0`.
  * `print` is the item's 128-bit fingerprint in hex, or empty when not computed. (Version 2 wrote
- * stat keys with times in fractional milliseconds: its entries would match nothing, so it is dropped.)
+ * stat keys with times in fractional milliseconds: its entries would match nothing, so it is dropped.
+ * Entries out of key order — an older agent wrote them in the order it read them — are sorted once.)
  *
  * @example
- * const text = StatCache.encode(tree.cached());
- * tree.remember(StatCache.decode(text)); // [] when the text is of another format
+ * const text = StatCache.encode(entries);               // entries: [path, Cached] pairs
+ * const stored = StatCache.decode(text);                // empty when the text is of another format
+ * const i = StatCache.indexOf(stored, "docs/a.txt");    // -1 when not there
+ * const entry = StatCache.entryAt(stored, i);           // a Cached, decoded as its fields are used
  *
  * @module
  */
 import type * as Digest from "../../core/Digest.ts";
 import type * as Fingerprint from "../../core/Fingerprint.ts";
 import type { ItemMeta } from "../../core/ItemMeta.ts";
+import { compare, compareSpans } from "../../core/ItemPath.ts";
 import type * as Manifest from "../../core/Manifest.ts";
-import type { Cached } from "./LocalTree.ts";
+
+/** What the tree remembers of a file it read: its stat data then, when, and what it found. */
+export interface Cached {
+  readonly key: string;
+  readonly readAt: number;
+  readonly meta: ItemMeta;
+  readonly manifest: Manifest.Manifest;
+  /** The item's fingerprint (its path and `meta`), once computed. */
+  print?: Fingerprint.Fingerprint | undefined;
+}
 
 const header = "tidemark stat cache 3\n";
 const fieldsPerEntry = 6;
+/** Numbers per entry in `Stored.starts`: where each field starts, then one past the entry's last NUL. */
+const stride = fieldsPerEntry + 1;
+const [pathField, keyField, readAtField, printField, digestField, restField] = [0, 1, 2, 3, 4, 5] as const;
 
 const printText = (print: Fingerprint.Fingerprint | undefined): string =>
   print === undefined || print.count !== 1 ? "" : print.lanes.map((lane) => lane.toString(16).padStart(8, "0")).join("");
 
-/** The value of the hex digits text[from, to), or NaN (read in place: slicing 400,000 of them cost 40 ms). */
-const hexAt = (text: string, from: number, to: number): number => {
+/** Each character code's value as a hex digit, or -1 (a fingerprint's 32 digits are read for every cached file). */
+const hexDigits = Int8Array.from({ length: 128 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1));
+
+/** The value of the 8 hex digits at text[from, from + 8), or -1 (read in place: slicing 400,000 of them cost 40 ms). */
+const laneAt = (text: string, from: number): number => {
   let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : NaN;
+  for (let i = from; i < from + 8; i++) {
+    const digit = hexDigits[text.charCodeAt(i)] ?? -1;
+    if (digit < 0) return -1;
     n = n * 16 + digit;
   }
   return n;
@@ -51,55 +71,134 @@ const wholeAt = (text: string, from: number, to: number): number => {
   return to > from ? n : 0;
 };
 
-/** The fingerprint written at text[from, to) (`printText`), or undefined when none is written there. */
-const printAt = (text: string, from: number, to: number): Fingerprint.Fingerprint | undefined => {
-  if (to - from !== 32) return undefined;
-  const lanes: [number, number, number, number] = [hexAt(text, from, from + 8), hexAt(text, from + 8, from + 16), hexAt(text, from + 16, from + 24), hexAt(text, from + 24, to)];
-  return lanes.some(Number.isNaN) ? undefined : { count: 1, lanes };
-};
-
 const restText = (entry: Cached): string =>
   `${entry.meta.size},${entry.meta.mode},${entry.meta.mtimeMs};${entry.manifest.map((c) => `${c.digest}:${c.size}`).join(",")}`;
 
 /**
- * A cache entry read back: the fields that matching stat data needs at once, its metadata and
- * manifest decoded on first use (and then kept, so `meta` is the same object at every use).
+ * A stat cache read back: its text, where each entry's fields lie in it (`stride` numbers an entry,
+ * entries in key order), and what entries decoded or learnt as they were used, by entry.
+ */
+export interface Stored {
+  readonly text: string;
+  readonly starts: Int32Array;
+  readonly count: number;
+  /** Kept once decoded, by entry, so an entry's `meta` is the same object at every use. */
+  readonly metas: Map<number, ItemMeta>;
+  readonly manifests: Map<number, Manifest.Manifest>;
+  /** Per entry, whether its fingerprint is known (`printUnread`, `printNone`, `printKnown`), and its lanes when known. */
+  readonly printStates: Uint8Array;
+  readonly printLanes: Uint32Array;
+}
+
+const [printUnread, printNone, printKnown] = [0, 1, 2] as const;
+
+/** Reads entry `i`'s written fingerprint (`printText`) into `printStates` and `printLanes`. */
+const readPrint = (s: Stored, i: number): void => {
+  const at = from(s, i, printField);
+  s.printStates[i] = printNone;
+  if (to(s, i, printField) - at !== 32) return;
+  for (let lane = 0; lane < 4; lane++) {
+    const value = laneAt(s.text, at + lane * 8);
+    if (value < 0) return;
+    s.printLanes[i * 4 + lane] = value;
+  }
+  s.printStates[i] = printKnown;
+};
+
+const stored = (text: string, starts: Int32Array): Stored => {
+  const count = starts.length / stride;
+  return { text, starts, count, metas: new Map(), manifests: new Map(), printStates: new Uint8Array(count), printLanes: new Uint32Array(count * 4) };
+};
+
+/**
+ * An empty stored cache.
+ *
+ * @category constructors
+ */
+export const empty: Stored = stored("", new Int32Array(0));
+
+const from = (s: Stored, i: number, field: number): number => s.starts[i * stride + field]!;
+/** Where field `field` of entry `i` ends (at its NUL). */
+const to = (s: Stored, i: number, field: number): number => s.starts[i * stride + field + 1]! - 1;
+const fieldText = (s: Stored, i: number, field: number): string => s.text.slice(from(s, i, field), to(s, i, field));
+
+/**
+ * An entry of a stored cache, read from the text as its fields are used. Whatever is decoded or
+ * learnt is kept in the `Stored` (not in this object), so any two views of an entry agree.
  */
 class StoredEntry implements Cached {
-  readonly key: string;
-  readonly readAt: number;
-  print: Fingerprint.Fingerprint | undefined;
-  readonly digest: Digest.Digest | null;
-  /** The entry's size, mode, mtime and manifest as stored (entries do not change: a new read makes a new one). */
-  readonly rest: string;
-  private decodedMeta: ItemMeta | undefined = undefined;
-  private decodedManifest: Manifest.Manifest | undefined = undefined;
+  readonly stored: Stored;
+  readonly index: number;
 
-  constructor(key: string, readAt: number, print: Fingerprint.Fingerprint | undefined, digest: Digest.Digest | null, rest: string) {
-    this.key = key;
-    this.readAt = readAt;
-    this.print = print;
-    this.digest = digest;
-    this.rest = rest;
+  constructor(s: Stored, index: number) {
+    this.stored = s;
+    this.index = index;
+  }
+
+  get key(): string {
+    return fieldText(this.stored, this.index, keyField);
+  }
+
+  get readAt(): number {
+    return wholeAt(this.stored.text, from(this.stored, this.index, readAtField), to(this.stored, this.index, readAtField));
+  }
+
+  get print(): Fingerprint.Fingerprint | undefined {
+    const s = this.stored;
+    const i = this.index;
+    if (s.printStates[i] === printUnread) readPrint(s, i);
+    if (s.printStates[i] === printNone) return undefined;
+    const l = s.printLanes;
+    return { count: 1, lanes: [l[i * 4]!, l[i * 4 + 1]!, l[i * 4 + 2]!, l[i * 4 + 3]!] };
+  }
+
+  set print(print: Fingerprint.Fingerprint | undefined) {
+    const s = this.stored;
+    // Only single-item fingerprints are kept (the only kind an entry has).
+    s.printStates[this.index] = print === undefined || print.count !== 1 ? printNone : printKnown;
+    if (print !== undefined) s.printLanes.set(print.lanes, this.index * 4);
+  }
+
+  get digest(): Digest.Digest | null {
+    const s = this.stored;
+    return from(s, this.index, digestField) === to(s, this.index, digestField) ? null : (fieldText(s, this.index, digestField) as Digest.Digest);
   }
 
   get meta(): ItemMeta {
-    if (this.decodedMeta === undefined) {
-      const [size, mode, mtimeMs] = this.rest.slice(0, this.rest.indexOf(";")).split(",").map(Number) as [number, number, number];
-      this.decodedMeta = { type: "file", size, mode, mtimeMs, digest: this.digest, linkTarget: null };
+    const s = this.stored;
+    let meta = s.metas.get(this.index);
+    if (meta === undefined) {
+      const rest = fieldText(s, this.index, restField);
+      const [size, mode, mtimeMs] = rest.slice(0, rest.indexOf(";")).split(",").map(Number) as [number, number, number];
+      meta = { type: "file", size, mode, mtimeMs, digest: this.digest, linkTarget: null };
+      s.metas.set(this.index, meta);
     }
-    return this.decodedMeta;
+    return meta;
   }
 
   get manifest(): Manifest.Manifest {
-    if (this.decodedManifest === undefined) {
-      const chunks = this.rest.slice(this.rest.indexOf(";") + 1);
-      this.decodedManifest = chunks === "" ? [] : chunks.split(",").map((c) => {
+    const s = this.stored;
+    let manifest = s.manifests.get(this.index);
+    if (manifest === undefined) {
+      const rest = fieldText(s, this.index, restField);
+      const chunks = rest.slice(rest.indexOf(";") + 1);
+      manifest = chunks === "" ? [] : chunks.split(",").map((c) => {
         const colon = c.indexOf(":");
         return { digest: c.slice(0, colon) as Digest.Digest, size: Number(c.slice(colon + 1)) };
       });
+      s.manifests.set(this.index, manifest);
     }
-    return this.decodedManifest;
+    return manifest;
+  }
+
+  /** The entry as written, with its fingerprint as now known. */
+  text(): string {
+    const s = this.stored;
+    const i = this.index;
+    const whole = s.text.slice(from(s, i, pathField), s.starts[i * stride + fieldsPerEntry]);
+    if (s.printStates[i] === printUnread) return whole;
+    const at = from(s, i, pathField);
+    return whole.slice(0, from(s, i, printField) - at) + printText(this.print) + whole.slice(to(s, i, printField) - at);
   }
 }
 
@@ -114,47 +213,142 @@ class StoredEntry implements Cached {
 export const digestOf = (entry: Cached): Digest.Digest | null => (entry instanceof StoredEntry ? entry.digest : entry.meta.digest);
 
 /**
- * The text of a stat cache. Only files are cached, so every entry's type is "file" and it has no
- * link target.
+ * The number of entries of a stored cache.
+ *
+ * @category getters
+ */
+export const size = (s: Stored): number => s.count;
+
+/**
+ * The path of entry `i` (0 ≤ i < size) of a stored cache; entries are in key order.
+ *
+ * @category getters
+ */
+export const pathAt = (s: Stored, i: number): string => fieldText(s, i, pathField);
+
+/**
+ * Entry `i` of a stored cache, as a `Cached` that decodes its fields as they are used.
+ *
+ * @category getters
+ */
+export const entryAt = (s: Stored, i: number): Cached => new StoredEntry(s, i);
+
+/**
+ * The file size in entry `i`'s stat key (a stat key starts with it), read without decoding the entry.
+ *
+ * @category getters
+ */
+export const sizeAt = (s: Stored, i: number): number => {
+  let n = 0;
+  for (let at = from(s, i, keyField); at < to(s, i, keyField); at++) {
+    const c = s.text.charCodeAt(at);
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  return n;
+};
+
+/**
+ * Compares entry `i`'s path with `path` in key order (`ItemPath.compare`), in place.
+ *
+ * @category ordering
+ */
+export const comparePathAt = (s: Stored, i: number, path: string): -1 | 0 | 1 => compareSpans(s.text, from(s, i, pathField), to(s, i, pathField), path, 0, path.length);
+
+/**
+ * The index of the first entry whose path is at or after `path` in key order (`size` when none): a
+ * binary search, entries being in key order.
+ *
+ * @category getters
+ */
+export const firstAtOrAfter = (s: Stored, path: string): number => {
+  let lo = 0;
+  let hi = s.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (comparePathAt(s, mid, path) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+};
+
+/**
+ * The index of the entry for `path`, or -1.
+ *
+ * @example
+ * StatCache.indexOf(StatCache.decode(text), "docs/a.txt")
+ * @category getters
+ */
+export const indexOf = (s: Stored, path: string): number => {
+  const i = firstAtOrAfter(s, path);
+  return i < s.count && comparePathAt(s, i, path) === 0 ? i : -1;
+};
+
+/**
+ * Every entry of a stored cache with its path, in key order.
+ *
+ * @category getters
+ */
+export const entries = (s: Stored): Array<readonly [string, Cached]> => Array.from({ length: s.count }, (_, i) => [pathAt(s, i), entryAt(s, i)] as const);
+
+const inKeyOrder = <A>(all: ReadonlyArray<readonly [string, A]>): boolean => all.every(([p], i) => i === 0 || compare(all[i - 1]![0], p) < 0);
+
+/**
+ * The text of a stat cache, entries in key order (sorted here when not given so). Only files are
+ * cached, so every entry's type is "file" and it has no link target.
  *
  * @category encoding
  */
-export const encode = (entries: Iterable<readonly [string, Cached]>): string => {
+export const encode = (given: Iterable<readonly [string, Cached]>): string => {
+  const all = [...given];
+  if (!inKeyOrder(all)) all.sort((a, b) => compare(a[0], b[0]));
   const parts: Array<string> = [header];
-  for (const [path, entry] of entries) {
+  for (const [path, entry] of all) {
     // An entry read back is written as it was read, without decoding what was not used.
-    const [digest, rest] = entry instanceof StoredEntry ? [entry.digest, entry.rest] : [entry.meta.digest, restText(entry)];
-    parts.push(`${path}\0${entry.key}\0${entry.readAt}\0${printText(entry.print)}\0${digest ?? ""}\0${rest}\0`);
+    if (entry instanceof StoredEntry) parts.push(entry.text());
+    else parts.push(`${path}\0${entry.key}\0${entry.readAt}\0${printText(entry.print)}\0${entry.meta.digest ?? ""}\0${restText(entry)}\0`);
   }
   return parts.join("");
 };
 
+/** The table of `starts` put in key order by path (a cache written by an older agent is in reading order). */
+const sortedStarts = (text: string, starts: Int32Array): Int32Array => {
+  const s = stored(text, starts);
+  const order = Array.from({ length: s.count }, (_, i) => i);
+  const inOrder = order.every((i) => i === 0 || compareSpans(text, from(s, i - 1, pathField), to(s, i - 1, pathField), text, from(s, i, pathField), to(s, i, pathField)) < 0);
+  if (inOrder) return starts;
+  const paths = order.map((i) => pathAt(s, i));
+  order.sort((a, b) => compare(paths[a]!, paths[b]!));
+  const out = new Int32Array(starts.length);
+  order.forEach((i, n) => out.set(starts.subarray(i * stride, (i + 1) * stride), n * stride));
+  return out;
+};
+
 /**
- * The entries of a stat cache's text; none when the text is of another format (an older agent's
- * cache is dropped, and the files are read again once).
+ * A stat cache's text read back; empty when the text is of another format (an older agent's cache
+ * is dropped, and the files are read again once).
  *
  * @category decoding
  */
-export const decode = (text: string): ReadonlyArray<readonly [string, Cached]> => {
-  if (!text.startsWith(header)) return [];
-  const out: Array<readonly [string, Cached]> = [];
-  // Where each field of an entry starts, and where the entry ends (one past its last NUL).
-  const starts: Array<number> = new Array(fieldsPerEntry + 1);
+export const decode = (text: string): Stored => {
+  if (!text.startsWith(header)) return empty;
+  // Sized for entries of ~100 characters, grown when they are shorter.
+  let starts = new Int32Array(stride * Math.ceil(text.length / 100));
+  let n = 0;
   let at = header.length;
   while (at < text.length) {
+    if (n + stride > starts.length) {
+      const more = new Int32Array(starts.length * 2);
+      more.set(starts);
+      starts = more;
+    }
     for (let f = 0; f < fieldsPerEntry; f++) {
-      starts[f] = at;
+      starts[n++] = at;
       const end = text.indexOf("\0", at);
-      if (end < 0) return [];
+      if (end < 0) return empty;
       at = end + 1;
     }
-    starts[fieldsPerEntry] = at;
-    const [path, key, readAt, print, digest, rest, end] = starts as [number, number, number, number, number, number, number];
-    const digestText = text.slice(digest, rest - 1);
-    out.push([
-      text.slice(path, key - 1),
-      new StoredEntry(text.slice(key, readAt - 1), wholeAt(text, readAt, print - 1), printAt(text, print, digest - 1), digestText === "" ? null : (digestText as Digest.Digest), text.slice(rest, end - 1)),
-    ]);
+    starts[n++] = at;
   }
-  return out;
+  return stored(text, sortedStarts(text, starts.slice(0, n)));
 };

@@ -1,11 +1,12 @@
 // The persisted stat cache: what is written is read back as it was (paths with tabs, newlines and
-// any Unicode included), an entry read back and written again gives the same text without having
-// been decoded, and text of another format reads as an empty cache.
+// any Unicode included), in key order and found by path; an entry read back and written again gives
+// the same text without having been decoded; text of another format reads as an empty cache.
 import fc from "fast-check";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as StatCache from "../../adapters/agent/StatCache.ts";
 import type { Cached } from "../../adapters/agent/LocalTree.ts";
+import { compare } from "../../core/ItemPath.ts";
 import { digest, itemPath } from "../arbitraries.ts";
 import { check } from "../property.ts";
 
@@ -24,27 +25,63 @@ const cache = fc.uniqueArray(fc.tuple(path, entry), { selector: ([p]) => p, maxL
 const plain = (entries: ReadonlyArray<readonly [string, Cached]>) =>
   entries.map(([p, e]) => [p, { key: e.key, readAt: e.readAt, meta: e.meta, manifest: e.manifest, print: e.print }]);
 
-/** Reading back what was written gives the same entries. */
+const inKeyOrder = (entries: ReadonlyArray<readonly [string, Cached]>) => [...entries].sort((a, b) => compare(a[0], b[0]));
+
+/** Reading back what was written gives the same entries, in key order. */
 const roundTrips = (entries: ReadonlyArray<readonly [string, Cached]>): boolean => {
-  const back = StatCache.decode(StatCache.encode(entries));
-  return JSON.stringify(plain(back)) === JSON.stringify(plain(entries));
+  const back = StatCache.entries(StatCache.decode(StatCache.encode(entries)));
+  return JSON.stringify(plain(back)) === JSON.stringify(plain(inKeyOrder(entries)));
 };
 
 /** Entries read back and written again, unused, give the same text. */
 const rewritesUnchanged = (entries: ReadonlyArray<readonly [string, Cached]>): boolean => {
   const text = StatCache.encode(entries);
-  return StatCache.encode(StatCache.decode(text)) === text;
+  return StatCache.encode(StatCache.entries(StatCache.decode(text))) === text;
+};
+
+/** Every entry read back is found by its path, and a path not written is not found. */
+const foundByPath = (entries: ReadonlyArray<readonly [string, Cached]>, other: string): boolean => {
+  const stored = StatCache.decode(StatCache.encode(entries));
+  const found = entries.every(([p, e]) => {
+    const i = StatCache.indexOf(stored, p);
+    return i >= 0 && StatCache.pathAt(stored, i) === p && StatCache.entryAt(stored, i).key === e.key && StatCache.sizeAt(stored, i) === Number(e.key.split(":")[0]);
+  });
+  return found && (entries.some(([p]) => p === other) || StatCache.indexOf(stored, other) === -1);
+};
+
+/** Text written in another order (an older agent wrote entries in reading order) is read back in key order. */
+const sortsOlderText = (entries: ReadonlyArray<readonly [string, Cached]>): boolean => {
+  const sorted = StatCache.entries(StatCache.decode(StatCache.encode(entries)));
+  const headerOnly = StatCache.encode([]);
+  const reversed = headerOnly + [...sorted].reverse().map((pair) => StatCache.encode([pair]).slice(headerOnly.length)).join("");
+  const back = StatCache.decode(reversed);
+  const paths = StatCache.entries(back).map(([p]) => p);
+  return JSON.stringify(paths) === JSON.stringify(sorted.map(([p]) => p)) && paths.every((p, i) => StatCache.indexOf(back, p) === i);
+};
+
+/** A fingerprint learnt by an entry read back is written with it, and kept by every view of the entry. */
+const keepsLearntPrint = (entries: ReadonlyArray<readonly [string, Cached]>): boolean => {
+  const stored = StatCache.decode(StatCache.encode(entries.map(([p, e]) => [p, { ...e, print: undefined }] as const)));
+  const print = { count: 1, lanes: [1, 2, 3, 0xffffffff] as [number, number, number, number] };
+  for (let i = 0; i < StatCache.size(stored); i++) StatCache.entryAt(stored, i).print = print;
+  const again = StatCache.decode(StatCache.encode(StatCache.entries(stored)));
+  const same = (e: Cached) => JSON.stringify(e.print) === JSON.stringify(print);
+  return StatCache.entries(again).every(([, e], i) => same(e) && same(StatCache.entryAt(stored, i)));
 };
 
 test("a stat cache written and read back has the same entries", () => check(fc.property(cache, roundTrips), 300));
 test("a stat cache read back and written again is the same text", () => check(fc.property(cache, rewritesUnchanged), 300));
+test("an entry read back is found by its path", () => check(fc.property(cache, path, foundByPath), 300));
+test("text in another order is read back in key order", () => check(fc.property(cache, sortsOlderText), 200));
+test("a fingerprint learnt by an entry read back is kept and written", () => check(fc.property(cache, keepsLearntPrint), 200));
 
 test("text of another format (an older agent's JSON cache) reads as an empty cache", () => {
-  assert.equal(StatCache.decode('[["a",{"key":"1:2:3:4:5"}]]'), []);
-  assert.equal(StatCache.decode(""), []);
+  assert.is(StatCache.size(StatCache.decode('[["a",{"key":"1:2:3:4:5"}]]')), 0);
+  assert.is(StatCache.size(StatCache.decode("")), 0);
   const text = StatCache.encode([["a", { key: "1:2:3:4:5", readAt: 1, meta: { type: "file", size: 1, mode: 420, mtimeMs: 1, digest: null, linkTarget: null }, manifest: [] }]]);
-  assert.equal(StatCache.decode(text.slice(0, -3)), [], "a cut record");
-  assert.equal(StatCache.decode(text.replace("stat cache 3", "stat cache 2")), [], "version 2, whose keys held fractional milliseconds");
+  assert.is(StatCache.size(StatCache.decode(text)), 1);
+  assert.is(StatCache.size(StatCache.decode(text.slice(0, -3))), 0, "a cut record");
+  assert.is(StatCache.size(StatCache.decode(text.replace("stat cache 3", "stat cache 2"))), 0, "version 2, whose keys held fractional milliseconds");
 });
 
 test.run();

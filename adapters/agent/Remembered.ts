@@ -1,0 +1,121 @@
+/**
+ * Remembered — the stat cache in memory: the cache read back at start (`StatCache.Stored`, left as
+ * its text) under the entries changed since (files read again, or gone). A start of a tree of
+ * 100,000 files puts no entry in a map: only what changes does.
+ *
+ * @example
+ * const cache = Remembered.make();
+ * cache.restore(StatCache.decode(text));
+ * cache.get("docs/a.txt");                 // the entry read back, or a newer one, or undefined
+ * cache.set("docs/a.txt", entry);
+ * const { entries, gone } = cache.recall(listing);   // by listing index; those the listing lacks
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as ItemPath from "../../core/ItemPath.ts";
+import * as StatCache from "./StatCache.ts";
+
+/** The stat cache in memory. */
+export type Remembered = ReturnType<typeof make>;
+
+/**
+ * An empty cache.
+ *
+ * @category constructors
+ */
+export const make = () => {
+  let stored = StatCache.empty;
+  /** Entries changed since the stored cache was read, by path; `null` where a stored entry was dropped. */
+  const changed = new Map<string, StatCache.Cached | null>();
+  let count = 0;
+
+  const get = (path: string): StatCache.Cached | undefined => {
+    const entry = changed.get(path);
+    if (entry !== undefined) return entry ?? undefined;
+    const i = StatCache.indexOf(stored, path);
+    return i < 0 ? undefined : StatCache.entryAt(stored, i);
+  };
+
+  /** Adds or replaces the entry for `path`. */
+  const set = (path: string, entry: StatCache.Cached): void => {
+    if (get(path) === undefined) count++;
+    changed.set(path, entry);
+  };
+
+  /** Drops the entry for `path`; false when there was none. */
+  const drop = (path: string): boolean => {
+    if (get(path) === undefined) return false;
+    count--;
+    if (StatCache.indexOf(stored, path) >= 0) changed.set(path, null);
+    else changed.delete(path);
+    return true;
+  };
+
+  /** Replaces every entry with those of a cache read back. */
+  const restore = (s: StatCache.Stored): void => {
+    stored = s;
+    changed.clear();
+    count = StatCache.size(s);
+  };
+
+  /** Every entry, in key order. */
+  function* entries(): Generator<readonly [string, StatCache.Cached]> {
+    const newer = [...changed].filter((e): e is [string, StatCache.Cached] => e[1] !== null).sort((a, b) => ItemPath.compare(a[0], b[0]));
+    let n = 0;
+    for (let i = 0; i < StatCache.size(stored); i++) {
+      const path = StatCache.pathAt(stored, i);
+      for (; n < newer.length && ItemPath.compare(newer[n]![0], path) < 0; n++) yield newer[n]!;
+      if (!changed.has(path)) yield [path, StatCache.entryAt(stored, i)] as const;
+    }
+    yield* newer.slice(n);
+  }
+
+  /** Entries whose stat data say the file is larger than `bytes`, read without decoding the others. */
+  const largerThan = (bytes: number): Array<readonly [string, StatCache.Cached]> => {
+    const out: Array<readonly [string, StatCache.Cached]> = [];
+    for (let i = 0; i < StatCache.size(stored); i++) {
+      if (StatCache.sizeAt(stored, i) <= bytes) continue;
+      const path = StatCache.pathAt(stored, i);
+      if (!changed.has(path)) out.push([path, StatCache.entryAt(stored, i)]);
+    }
+    for (const [path, entry] of changed) if (entry !== null && parseInt(entry.key, 10) > bytes) out.push([path, entry]);
+    return out;
+  };
+
+  /**
+   * The entries for the items of a sorted listing (by index; `undefined` where none), and the
+   * entries for paths the listing lacks (in key order): the stored cache is matched against the
+   * listing in one pass.
+   */
+  const recall = (listing: ReadonlyArray<ItemPath.ItemPath>) => {
+    const all = StatCache.size(stored);
+    const listed: Array<StatCache.Cached | undefined> = new Array(listing.length);
+    const matched = new Uint8Array(all);
+    let i = 0;
+    for (let n = 0; n < listing.length; n++) {
+      const path = listing[n]!;
+      // In a sorted listing the next entry is at or after the last one matched; else it is searched for.
+      if (n > 0 && ItemPath.compare(listing[n - 1]!, path) >= 0) i = StatCache.firstAtOrAfter(stored, path);
+      while (i < all && StatCache.comparePathAt(stored, i, path) < 0) i++;
+      const here = i < all && StatCache.comparePathAt(stored, i, path) === 0;
+      if (here) matched[i] = 1;
+      const entry = changed.size === 0 ? undefined : changed.get(path);
+      listed[n] = entry !== undefined ? (entry ?? undefined) : here ? StatCache.entryAt(stored, i) : undefined;
+    }
+    const gone: Array<readonly [ItemPath.ItemPath, StatCache.Cached]> = [];
+    const keep = (path: string, entry: StatCache.Cached): void => {
+      const parsed = ItemPath.parse(path);
+      if (E.isRight(parsed)) gone.push([parsed.right, entry]);
+    };
+    for (let i = 0; i < all; i++) {
+      if (matched[i] === 1) continue;
+      const path = StatCache.pathAt(stored, i);
+      if (!changed.has(path)) keep(path, StatCache.entryAt(stored, i));
+    }
+    for (const [path, entry] of changed) if (entry !== null && listing[ItemPath.firstAtOrAfter(listing, path)] !== path) keep(path, entry);
+    return { entries: listed, gone: gone.sort((a, b) => ItemPath.compare(a[0], b[0])) };
+  };
+
+  return { get, set, drop, restore, entries, largerThan, recall, size: () => count };
+};
