@@ -26,7 +26,10 @@ import * as FileBytes from "./FileBytes.ts";
 import * as LargeFiles from "./LargeFiles.ts";
 import * as Remembered from "./Remembered.ts";
 import * as StatCache from "./StatCache.ts";
+import type { Cached } from "./StatCache.ts";
 import * as TreeScan from "./TreeScan.ts";
+
+export type { Cached };
 
 /** Most manifests of let-go versions kept (`manifestOf`). */
 const maxEarlier = 10_000;
@@ -46,10 +49,6 @@ export const syncReadBytes = 1024 * 1024;
  * Whole-second timestamps (FAT, HFS+, some network file systems) need two seconds.
  */
 const settled = (readAt: number, mtimeMs: number): boolean => readAt - mtimeMs > (mtimeMs % 1000 === 0 ? 2000 : 100);
-
-import type { Cached } from "./StatCache.ts";
-
-export type { Cached };
 
 /** Why an item could not be read (other than being gone). */
 export interface Unreadable {
