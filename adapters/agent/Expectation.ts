@@ -24,16 +24,23 @@ import * as LocalTree from "./LocalTree.ts";
 
 /** What the comparison expects of the store (see the module's comment). */
 export interface Expectation {
-  /** The cache's entries by listing index, as the comparison began (later reads replace the cache's, not these). */
-  readonly entries: ReadonlyArray<LocalTree.Cached | undefined>;
+  /** The cache's entry by listing index, as the comparison began (later reads replace the cache's, not these). */
+  readonly entryAt: (n: number) => LocalTree.Cached | undefined;
   /** Remembered files the listing lacks, in key order, and their paths alone. */
   readonly gone: ReadonlyArray<readonly [ItemPath, LocalTree.Cached]>;
   readonly goneKeys: ReadonlyArray<ItemPath>;
-  /** Each listed item's expected fingerprint once learnt (`null`: the store is expected not to hold it). */
-  readonly prints: Array<Fingerprint.Fingerprint | null | undefined>;
+  /**
+   * Per listed item, whether its expected fingerprint is learnt (`unlearnt`, `none`: the store is
+   * expected not to hold it, `learnt`), and its four lanes in `lanes` once learnt: typed arrays, not an
+   * object per item (a listing of 100,000 files).
+   */
+  readonly printStates: Uint8Array;
+  readonly lanes: Uint32Array;
   /** Per listed item once checked: 1 its local state is the remembered one, 2 it differs. */
   readonly checked: Uint8Array;
 }
+
+const [unlearnt, none, learnt] = [0, 1, 2] as const;
 
 /** The parts of the agent's shell the expectation reads. */
 export interface Local {
@@ -54,9 +61,16 @@ const batch = 256;
 
 /** The expectation for a comparison of `listing`, or undefined when the tree remembers nothing. */
 export const take = (tree: LocalTree.LocalTree, listing: ReadonlyArray<ItemPath>): Expectation | undefined => {
-  const { entries, gone } = tree.recall(listing);
-  if (gone.length === 0 && entries.every((e) => e === undefined)) return undefined;
-  return { entries, gone, goneKeys: gone.map(([p]) => p), prints: [], checked: new Uint8Array(listing.length) };
+  const { entryAt, listed, gone } = tree.recall(listing);
+  if (gone.length === 0 && listed === 0) return undefined;
+  const n = listing.length;
+  return { entryAt, gone, goneKeys: gone.map(([p]) => p), printStates: new Uint8Array(n), lanes: new Uint32Array(4 * n), checked: new Uint8Array(n) };
+};
+
+/** Records listed item `n`'s expected fingerprint. */
+const learn = (x: Expectation, n: number, print: Fingerprint.Fingerprint | null): void => {
+  x.printStates[n] = print === null ? none : learnt;
+  if (print !== null) x.lanes.set(print.lanes, 4 * n);
 };
 
 /** The remembered files the listing lacks whose keys lie in `range`. */
@@ -67,16 +81,23 @@ const goneIn = (x: Expectation, range: Range): ReadonlyArray<readonly [ItemPath,
 };
 
 /**
- * An item's expected fingerprint, when known without reading: a remembered file's; a directory's or
- * link's own if already learnt; none for a file the cache does not remember (or an item gone).
- * Undefined for a directory or link whose fingerprint must be read.
+ * Learns an item's expected fingerprint when it is known without reading: a remembered file's; a
+ * directory's or link's own if already learnt; none for a file the cache does not remember (or an
+ * item gone). False for a directory or link whose fingerprint must be read.
  */
-const expectedPrint = (x: Expectation, local: Local, n: number): Fingerprint.Fingerprint | null | undefined => {
+const learnExpected = (x: Expectation, local: Local, n: number): boolean => {
   const path = local.listing[n]!;
-  const entry = x.entries[n];
-  if (entry !== undefined) return local.tree.printOfEntry(path, entry);
+  const entry = x.entryAt(n);
+  if (entry !== undefined) {
+    local.tree.printOfEntryInto(path, entry, x.lanes, 4 * n);
+    x.printStates[n] = learnt;
+    return true;
+  }
   const kind = local.tree.kindOf(path);
-  return kind === "dir" || kind === "symlink" ? (local.prints[n] ?? undefined) : null;
+  const own = kind === "dir" || kind === "symlink" ? local.prints[n] : null;
+  if (own === undefined) return false;
+  learn(x, n, own);
+  return true;
 };
 
 /** A directory's or link's own fingerprint (null when it is gone or cannot be read). */
@@ -90,15 +111,27 @@ const readPrint = async (local: Local, n: number): Promise<Fingerprint.Fingerpri
 export const sum = async (x: Expectation, local: Local, i: number, j: number, range: Range): Promise<Fingerprint.Fingerprint> => {
   const toRead: Array<number> = [];
   for (let n = i; n < j; n++) {
-    if (x.prints[n] !== undefined) continue;
-    const print = expectedPrint(x, local, n);
-    if (print === undefined) toRead.push(n);
-    else x.prints[n] = print;
+    if (x.printStates[n] === unlearnt && !learnExpected(x, local, n)) toRead.push(n);
     if ((n - i) % (16 * batch) === 0 && n > i) await yieldTurn();
   }
-  for (const n of toRead) x.prints[n] = await readPrint(local, n);
+  for (const n of toRead) learn(x, n, await readPrint(local, n));
   const gone = goneIn(x, range).map(([path, entry]) => local.tree.printOfEntry(path, entry));
-  return Fingerprint.combine(Fingerprint.sum(x.prints, i, j), Fingerprint.sum(gone));
+  return Fingerprint.combine(learntSum(x, i, j), Fingerprint.sum(gone));
+};
+
+/** The sum of the learnt fingerprints of listed items i…j-1 (as `Fingerprint.sum`, over the lanes). */
+const learntSum = (x: Expectation, i: number, j: number): Fingerprint.Fingerprint => {
+  let count = 0;
+  let [a, b, c, d] = [0, 0, 0, 0];
+  for (let n = i; n < j; n++) {
+    if (x.printStates[n] !== learnt) continue;
+    count++;
+    a = (a + x.lanes[4 * n]!) >>> 0;
+    b = (b + x.lanes[4 * n + 1]!) >>> 0;
+    c = (c + x.lanes[4 * n + 2]!) >>> 0;
+    d = (d + x.lanes[4 * n + 3]!) >>> 0;
+  }
+  return { count, lanes: [a, b, c, d] };
 };
 
 /** True when the store's fingerprint of `range` (listed items i…j-1) is the expected one. */
@@ -114,7 +147,7 @@ const check = (x: Expectation, local: Local, i: number, j: number): void => {
   for (let n = i; n < j; n++) {
     if (x.checked[n] !== 0) continue;
     const path = local.listing[n]!;
-    const entry = x.entries[n];
+    const entry = x.entryAt(n);
     const same = entry !== undefined ? local.tree.matchesStat(path, entry, n) : local.tree.kindOf(path) !== "file";
     x.checked[n] = same ? 1 : 2;
   }
@@ -141,7 +174,7 @@ const lookAhead = 256;
  */
 export const nextLarge = (x: Expectation, local: Local, n: number, j: number): ItemPath | undefined => {
   for (let m = n + 1; m < Math.min(j, n + 1 + lookAhead); m++) {
-    if (x.checked[m] === 2 && (x.entries[m]?.meta.size ?? 0) > LocalTree.syncReadBytes) return local.listing[m];
+    if (x.checked[m] === 2 && (x.entryAt(m)?.meta.size ?? 0) > LocalTree.syncReadBytes) return local.listing[m];
   }
   return undefined;
 };
@@ -168,7 +201,7 @@ export const nextDiffering = async (x: Expectation, local: Local, i: number, j: 
       check(x, local, n, Math.min(j, n + batch));
     }
     if (x.checked[n] === 2) {
-      const entry = x.entries[n];
+      const entry = x.entryAt(n);
       return { path: local.listing[n]!, remote: entry === undefined ? null : { meta: entry.meta, manifest: entry.manifest } };
     }
   }

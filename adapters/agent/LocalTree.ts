@@ -418,6 +418,10 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
 
   /** An entry's fingerprint (kept with it once computed), whether or not the cache still holds it. */
   const printOfEntry = (path: ItemPath.ItemPath, entry: Cached): Fingerprint.Fingerprint => keptPrint(path, entry);
+  /** `printOfEntry`'s lanes, copied into `lanes` at `at` (no fingerprint object made for an entry read back with one). */
+  const printOfEntryInto = (path: ItemPath.ItemPath, entry: Cached, lanes: Uint32Array, at: number): void => {
+    if (!StatCache.copyPrint(entry, lanes, at)) lanes.set(keptPrint(path, entry).lanes, at);
+  };
 
   /** The kind of item at `path` now (one `lstat`), or undefined when there is none the tree holds. */
   const kindOf = (path: ItemPath.ItemPath): ItemMeta["type"] | undefined => {
@@ -433,7 +437,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     holders = undefined;
   };
 
-  return { root: base, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, cachedPrints, matchesStat, printOf, recall, printOfEntry, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
+  return { root: base, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, cachedPrints, matchesStat, printOf, recall, printOfEntry, printOfEntryInto, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

@@ -8,7 +8,7 @@
  * cache.restore(StatCache.decode(text));
  * cache.get("docs/a.txt");                 // the entry read back, or a newer one, or undefined
  * cache.set("docs/a.txt", entry);
- * const { entries, gone } = cache.recall(listing);   // by listing index; those the listing lacks
+ * const { entryAt, gone } = cache.recall(listing);   // by listing index; those the listing lacks
  *
  * @module
  */
@@ -84,14 +84,20 @@ export const make = () => {
   };
 
   /**
-   * The entries for the items of a sorted listing (by index; `undefined` where none), and the
-   * entries for paths the listing lacks (in key order): the stored cache is matched against the
-   * listing in one pass.
+   * The entries for the items of a sorted listing, by listing index (`entryAt`; undefined where none,
+   * and as they were at this call), how many items have one, and the entries for paths the listing
+   * lacks (in key order). The stored cache is matched against the listing in one pass, and its
+   * entries are made as they are asked for (a listing of 100,000 files keeps no object per file).
    */
   const recall = (listing: ReadonlyArray<ItemPath.ItemPath>) => {
     const all = StatCache.size(stored);
-    const listed: Array<StatCache.Cached | undefined> = new Array(listing.length);
+    const from = stored;
+    /** Per listed item, the index of its stored entry, or -1. */
+    const indices = new Int32Array(listing.length).fill(-1);
+    /** Listed items whose entry changed since the stored cache was read (`null`: dropped). */
+    const newer = new Map<number, StatCache.Cached | null>();
     const matched = new Uint8Array(all);
+    let listed = 0;
     let i = 0;
     for (let n = 0; n < listing.length; n++) {
       const path = listing[n]!;
@@ -101,8 +107,16 @@ export const make = () => {
       const here = i < all && StatCache.comparePathAt(stored, i, path) === 0;
       if (here) matched[i] = 1;
       const entry = changed.size === 0 ? undefined : changed.get(path);
-      listed[n] = entry !== undefined ? (entry ?? undefined) : here ? StatCache.entryAt(stored, i) : undefined;
+      if (entry !== undefined) newer.set(n, entry);
+      else if (here) indices[n] = i;
+      if (entry != null || (entry === undefined && here)) listed++;
     }
+    const entryAt = (n: number): StatCache.Cached | undefined => {
+      const entry = newer.get(n);
+      if (entry !== undefined) return entry ?? undefined;
+      const at = indices[n] ?? -1;
+      return at < 0 ? undefined : StatCache.entryAt(from, at);
+    };
     const gone: Array<readonly [ItemPath.ItemPath, StatCache.Cached]> = [];
     const keep = (path: string, entry: StatCache.Cached): void => {
       const parsed = ItemPath.parse(path);
@@ -114,7 +128,7 @@ export const make = () => {
       if (!changed.has(path)) keep(path, StatCache.entryAt(stored, i));
     }
     for (const [path, entry] of changed) if (entry !== null && listing[ItemPath.firstAtOrAfter(listing, path)] !== path) keep(path, entry);
-    return { entries: listed, gone: gone.sort((a, b) => ItemPath.compare(a[0], b[0])) };
+    return { entryAt, listed, gone: gone.sort((a, b) => ItemPath.compare(a[0], b[0])) };
   };
 
   return { get, set, drop, restore, entries, largerThan, recall, size: () => count };

@@ -213,6 +213,28 @@ class StoredEntry implements Cached {
 export const digestOf = (entry: Cached): Digest.Digest | null => (entry instanceof StoredEntry ? entry.digest : entry.meta.digest);
 
 /**
+ * Copies an entry's fingerprint lanes into `lanes` at `at`, without making a fingerprint object for
+ * an entry read back; false (nothing copied) when the entry has no fingerprint yet.
+ *
+ * @example
+ * if (!StatCache.copyPrint(entry, lanes, 4 * n)) lanes.set(computed.lanes, 4 * n);
+ * @category getters
+ */
+export const copyPrint = (entry: Cached, lanes: Uint32Array, at: number): boolean => {
+  if (!(entry instanceof StoredEntry)) {
+    if (entry.print === undefined) return false;
+    lanes.set(entry.print.lanes, at);
+    return true;
+  }
+  const s = entry.stored;
+  const i = entry.index;
+  if (s.printStates[i] === printUnread) readPrint(s, i);
+  if (s.printStates[i] !== printKnown) return false;
+  lanes.set(s.printLanes.subarray(i * 4, i * 4 + 4), at);
+  return true;
+};
+
+/**
  * The number of entries of a stored cache.
  *
  * @category getters

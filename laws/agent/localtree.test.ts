@@ -174,16 +174,16 @@ test("a scan's stat data stand for the files as listed, found by listing index o
     for (const f of ["a", "b", "c"]) await tree.read(f as ItemPath.ItemPath, false);
     tree.prescan();
     const listing = await tree.list();
-    const { entries } = tree.recall(listing);
+    const { entryAt } = tree.recall(listing);
     // Changed after the listing: the scan's data still match (the change reaches the agent as a live change).
     await writeFile(join(root, "b"), "b, longer");
     const b = listing.indexOf("b" as ItemPath.ItemPath);
-    assert.ok(tree.matchesStat(listing[b]!, entries[b]!, b), "by its index");
-    assert.ok(tree.matchesStat(listing[b]!, entries[b]!), "by its path");
-    assert.ok(tree.matchesStat(listing[b]!, entries[b]!, b + 1), "a wrong index: by its path");
+    assert.ok(tree.matchesStat(listing[b]!, entryAt(b)!, b), "by its index");
+    assert.ok(tree.matchesStat(listing[b]!, entryAt(b)!), "by its path");
+    assert.ok(tree.matchesStat(listing[b]!, entryAt(b)!, b + 1), "a wrong index: by its path");
     await tree.list(); // read on this thread: no scan data, so a fresh lstat sees the change
-    assert.not.ok(tree.matchesStat(listing[b]!, entries[b]!, b));
-    assert.ok(tree.matchesStat(listing[0]!, entries[0]!, 0));
+    assert.not.ok(tree.matchesStat(listing[b]!, entryAt(b)!, b));
+    assert.ok(tree.matchesStat(listing[0]!, entryAt(0)!, 0));
   }));
 
 test("a file that must be read mostly anyway is read whole", () =>

@@ -53,13 +53,14 @@ const actsAsAMap = ({ paths, stored, ops, listed }: Scenario): boolean => {
   const keyOf = (e: Cached | undefined) => e?.key;
   const sorted = [...model].sort((a, b) => compare(a[0], b[0]));
   const listing = [...paths].sort(compare).filter((_, i) => listed[i]);
-  const { entries, gone } = cache.recall(listing);
+  const { entryAt, listed: withEntry, gone } = cache.recall(listing);
   return (
     paths.every((p) => keyOf(cache.get(p)) === keyOf(model.get(p))) &&
     cache.size() === model.size &&
     JSON.stringify([...cache.entries()].map(([p, e]) => [p, e.key])) === JSON.stringify(sorted.map(([p, e]) => [p, e.key])) &&
     JSON.stringify(cache.largerThan(1000).map(([p]) => p).sort(compare)) === JSON.stringify(sorted.filter(([, e]) => e.meta.size > 1000).map(([p]) => p)) &&
-    listing.every((p, n) => keyOf(entries[n]) === keyOf(model.get(p))) &&
+    listing.every((p, n) => keyOf(entryAt(n)) === keyOf(model.get(p))) &&
+    withEntry === listing.filter((p) => model.has(p)).length &&
     JSON.stringify(gone.map(([p, e]) => [p, e.key])) === JSON.stringify(sorted.filter(([p]) => !listing.includes(p as ItemPath)).map(([p, e]) => [p, e.key]))
   );
 };
