@@ -70,7 +70,7 @@ export const take = (tree: LocalTree.LocalTree, listing: ReadonlyArray<ItemPath>
 /** Records listed item `n`'s expected fingerprint. */
 const learn = (x: Expectation, n: number, print: Fingerprint.Fingerprint | null): void => {
   x.printStates[n] = print === null ? none : learnt;
-  if (print !== null) x.lanes.set(print.lanes, 4 * n);
+  if (print !== null) for (let l = 0; l < 4; l++) x.lanes[4 * n + l] = print.lanes[l]!;
 };
 
 /** The remembered files the listing lacks whose keys lie in `range`. */
@@ -94,8 +94,13 @@ const learnExpected = (x: Expectation, local: Local, n: number): boolean => {
     return true;
   }
   const kind = local.tree.kindOf(path);
-  const own = kind === "dir" || kind === "symlink" ? local.prints[n] : null;
-  if (own === undefined) return false;
+  if (kind !== "dir" && kind !== "symlink") {
+    learn(x, n, null);
+    return true;
+  }
+  // A directory's or link's own fingerprint once learnt (and not found gone); else it is read.
+  const own = local.prints[n];
+  if (own == null) return false;
   learn(x, n, own);
   return true;
 };

@@ -255,7 +255,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const readFileItem = async (path: ItemPath.ItemPath, st: Stats, withBytes: boolean, storeHas?: ReadonlySet<string>): Promise<LocalItem> => {
     const key = TreeScan.statKey(st);
     const hit = cache.get(path);
-    if (hit !== undefined && hit.key === key && settled(hit.readAt, st.mtimeMs)) {
+    if (hit !== undefined && StatCache.keyIs(hit, key) && settled(hit.readAt, st.mtimeMs)) {
       if (!withBytes) return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
       const parts = storeHas === undefined ? undefined : FileBytes.readParts(full(path), hit.manifest, storeHas);
       if (parts !== undefined) return { path, meta: hit.meta, manifest: hit.manifest, chunks: parts };
@@ -336,7 +336,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   /** The cached item of a file whose stat data are `st`, if they still match and are not racy. */
   const fromCache = (path: ItemPath.ItemPath, st: Stats | undefined): LocalItem | undefined => {
     const hit = cache.get(path);
-    if (st === undefined || !st.isFile() || hit === undefined || hit.key !== TreeScan.statKey(st) || !settled(hit.readAt, st.mtimeMs)) return undefined;
+    if (st === undefined || !st.isFile() || hit === undefined || !StatCache.keyIs(hit, TreeScan.statKey(st)) || !settled(hit.readAt, st.mtimeMs)) return undefined;
     return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
   };
 
@@ -368,7 +368,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const at = snapshotIndex(path, index);
     // A listed item the scan found not to be a file has no key there: no match.
     const st = at === undefined ? fileStat(full(path)) : { key: snapshot!.keys[at], mtimeMs: snapshot!.mtimes[at]! };
-    return st !== undefined && entry.key === st.key && settled(entry.readAt, st.mtimeMs);
+    return st?.key !== undefined && StatCache.keyIs(entry, st.key) && settled(entry.readAt, st.mtimeMs);
   };
 
   /** True when a file's stat data equal those of its last read (directories and links: when they still exist). */
@@ -376,7 +376,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const st = statOrUndefined(full(path));
     if (st === undefined) return false;
     if (!st.isFile()) return true;
-    return cache.get(path)?.key === TreeScan.statKey(st);
+    const hit = cache.get(path);
+    return hit !== undefined && StatCache.keyIs(hit, TreeScan.statKey(st));
   };
 
   /**
@@ -420,7 +421,9 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const printOfEntry = (path: ItemPath.ItemPath, entry: Cached): Fingerprint.Fingerprint => keptPrint(path, entry);
   /** `printOfEntry`'s lanes, copied into `lanes` at `at` (no fingerprint object made for an entry read back with one). */
   const printOfEntryInto = (path: ItemPath.ItemPath, entry: Cached, lanes: Uint32Array, at: number): void => {
-    if (!StatCache.copyPrint(entry, lanes, at)) lanes.set(keptPrint(path, entry).lanes, at);
+    if (StatCache.copyPrint(entry, lanes, at)) return;
+    const print = keptPrint(path, entry);
+    for (let l = 0; l < 4; l++) lanes[at + l] = print.lanes[l]!;
   };
 
   /** The kind of item at `path` now (one `lstat`), or undefined when there is none the tree holds. */

@@ -112,7 +112,7 @@ export const make = () => {
       if (entry != null || (entry === undefined && here)) listed++;
     }
     const entryAt = (n: number): StatCache.Cached | undefined => {
-      const entry = newer.get(n);
+      const entry = newer.size === 0 ? undefined : newer.get(n);
       if (entry !== undefined) return entry ?? undefined;
       const at = indices[n] ?? -1;
       return at < 0 ? undefined : StatCache.entryAt(from, at);

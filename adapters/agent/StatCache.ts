@@ -223,15 +223,30 @@ export const digestOf = (entry: Cached): Digest.Digest | null => (entry instance
 export const copyPrint = (entry: Cached, lanes: Uint32Array, at: number): boolean => {
   if (!(entry instanceof StoredEntry)) {
     if (entry.print === undefined) return false;
-    lanes.set(entry.print.lanes, at);
+    for (let l = 0; l < 4; l++) lanes[at + l] = entry.print.lanes[l]!;
     return true;
   }
   const s = entry.stored;
   const i = entry.index;
   if (s.printStates[i] === printUnread) readPrint(s, i);
   if (s.printStates[i] !== printKnown) return false;
-  lanes.set(s.printLanes.subarray(i * 4, i * 4 + 4), at);
+  // Lane by lane: a `subarray` to copy from would be an object per entry.
+  for (let l = 0; l < 4; l++) lanes[at + l] = s.printLanes[i * 4 + l]!;
   return true;
+};
+
+/**
+ * True when an entry's stat key is `key` (for an entry read back, compared in place).
+ *
+ * @example
+ * StatCache.keyIs(entry, TreeScan.statKey(st))
+ * @category getters
+ */
+export const keyIs = (entry: Cached, key: string): boolean => {
+  if (!(entry instanceof StoredEntry)) return entry.key === key;
+  const s = entry.stored;
+  const at = from(s, entry.index, keyField);
+  return to(s, entry.index, keyField) - at === key.length && s.text.startsWith(key, at);
 };
 
 /**
