@@ -119,15 +119,7 @@ const sortUnit = (c: number): number => (c >= 0xe000 ? c - 0x800 : c >= 0xd800 ?
  * compare("a/b", "a.b") > 0   // true: '/' (0x2f) sorts after '.' (0x2e)
  * @category ordering
  */
-export const compare = (a: string, b: string): -1 | 0 | 1 => {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return sortUnit(x) < sortUnit(y) ? -1 : 1;
-  }
-  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
-};
+export const compare = (a: string, b: string): -1 | 0 | 1 => compareSpans(a, 0, a.length, b, 0, b.length);
 
 /**
  * Compares a[aFrom, aTo) with b[bFrom, bTo) as `compare` compares strings, without slicing them

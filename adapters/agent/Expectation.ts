@@ -124,10 +124,9 @@ export const sum = async (x: Expectation, local: Local, i: number, j: number, ra
   return Fingerprint.combine(learntSum(x, i, j), Fingerprint.sum(gone));
 };
 
-/** The sum of the learnt fingerprints of listed items i…j-1 (as `Fingerprint.sum`, over the lanes). */
+/** The sum of the learnt fingerprints of listed items i…j-1 (as `Fingerprint.sum`, over the lanes: an item's fingerprint counts 1). */
 const learntSum = (x: Expectation, i: number, j: number): Fingerprint.Fingerprint => {
-  let count = 0;
-  let [a, b, c, d] = [0, 0, 0, 0];
+  let [count, a, b, c, d] = [0, 0, 0, 0, 0];
   for (let n = i; n < j; n++) {
     if (x.printStates[n] !== learnt) continue;
     count++;
