@@ -149,12 +149,24 @@ export const compareSpans = (a: string, aFrom: number, aTo: number, b: string, b
  *
  * @category destructors
  */
-export const firstAtOrAfter = (keys: ReadonlyArray<string>, key: string): number => {
+export const firstAtOrAfter = (keys: ReadonlyArray<string>, key: string): number => firstAtOrAfterBy(keys.length, (i) => compare(keys[i]!, key));
+
+/**
+ * The index of the first of `count` items in key order that is at or after the key sought, where
+ * `compareAt(i)` compares item i's key with it (as `compare` does): `count` when there is none. For
+ * keys not held as an array of strings (a stat cache's text).
+ *
+ * @example
+ * firstAtOrAfterBy(keys.length, (i) => compare(keys[i]!, "b")) // as firstAtOrAfter(keys, "b")
+ *
+ * @category destructors
+ */
+export const firstAtOrAfterBy = (count: number, compareAt: (i: number) => number): number => {
   let lo = 0;
-  let hi = keys.length;
+  let hi = count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compare(keys[mid]!, key) < 0) lo = mid + 1;
+    if (compareAt(mid) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -24,7 +24,7 @@
 import type * as Digest from "../../core/Digest.ts";
 import type * as Fingerprint from "../../core/Fingerprint.ts";
 import type { ItemMeta } from "../../core/ItemMeta.ts";
-import { compare, compareSpans } from "../../core/ItemPath.ts";
+import { compare, compareSpans, firstAtOrAfterBy } from "../../core/ItemPath.ts";
 import type * as Manifest from "../../core/Manifest.ts";
 
 /** What the tree remembers of a file it read: its stat data then, when, and what it found. */
@@ -298,16 +298,7 @@ export const comparePathAt = (s: Stored, i: number, path: string): -1 | 0 | 1 =>
  *
  * @category getters
  */
-export const firstAtOrAfter = (s: Stored, path: string): number => {
-  let lo = 0;
-  let hi = s.count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (comparePathAt(s, mid, path) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-};
+export const firstAtOrAfter = (s: Stored, path: string): number => firstAtOrAfterBy(s.count, (i) => comparePathAt(s, i, path));
 
 /**
  * The index of the entry for `path`, or -1.
