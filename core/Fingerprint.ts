@@ -52,6 +52,19 @@ export const fromItemHash = (h: Uint8Array): Fingerprint => {
   return { count: 1, lanes: [view.getUint32(0), view.getUint32(4), view.getUint32(8), view.getUint32(12)] };
 };
 
+/**
+ * Writes a fingerprint's four lanes into `into` at `at` (fingerprints kept by the hundred thousand
+ * as lanes in one typed array rather than as objects).
+ *
+ * @example
+ * const lanes = new Uint32Array(4 * n);
+ * Fingerprint.copyLanes(print, lanes, 4 * i);
+ * @category destructors
+ */
+export const copyLanes = (print: Fingerprint, into: Uint32Array, at: number): void => {
+  for (let l = 0; l < 4; l++) into[at + l] = print.lanes[l]!;
+};
+
 /** The fingerprint of two adjacent (or any disjoint) ranges together. @category combinators */
 export const combine = (a: Fingerprint, b: Fingerprint): Fingerprint => ({
   count: a.count + b.count,

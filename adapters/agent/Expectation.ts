@@ -70,7 +70,7 @@ export const take = (tree: LocalTree.LocalTree, listing: ReadonlyArray<ItemPath>
 /** Records listed item `n`'s expected fingerprint. */
 const learn = (x: Expectation, n: number, print: Fingerprint.Fingerprint | null): void => {
   x.printStates[n] = print === null ? none : learnt;
-  if (print !== null) for (let l = 0; l < 4; l++) x.lanes[4 * n + l] = print.lanes[l]!;
+  if (print !== null) Fingerprint.copyLanes(print, x.lanes, 4 * n);
 };
 
 /** The remembered files the listing lacks whose keys lie in `range`. */

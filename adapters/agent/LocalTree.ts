@@ -421,9 +421,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const printOfEntry = (path: ItemPath.ItemPath, entry: Cached): Fingerprint.Fingerprint => keptPrint(path, entry);
   /** `printOfEntry`'s lanes, copied into `lanes` at `at` (no fingerprint object made for an entry read back with one). */
   const printOfEntryInto = (path: ItemPath.ItemPath, entry: Cached, lanes: Uint32Array, at: number): void => {
-    if (StatCache.copyPrint(entry, lanes, at)) return;
-    const print = keptPrint(path, entry);
-    for (let l = 0; l < 4; l++) lanes[at + l] = print.lanes[l]!;
+    if (!StatCache.copyPrint(entry, lanes, at)) Fingerprint.copyLanes(keptPrint(path, entry), lanes, at);
   };
 
   /** The kind of item at `path` now (one `lstat`), or undefined when there is none the tree holds. */

@@ -22,7 +22,7 @@
  * @module
  */
 import type * as Digest from "../../core/Digest.ts";
-import type * as Fingerprint from "../../core/Fingerprint.ts";
+import * as Fingerprint from "../../core/Fingerprint.ts";
 import type { ItemMeta } from "../../core/ItemMeta.ts";
 import { compare, compareSpans, firstAtOrAfterBy } from "../../core/ItemPath.ts";
 import type * as Manifest from "../../core/Manifest.ts";
@@ -156,7 +156,7 @@ class StoredEntry implements Cached {
     const s = this.stored;
     // Only single-item fingerprints are kept (the only kind an entry has).
     s.printStates[this.index] = print === undefined || print.count !== 1 ? printNone : printKnown;
-    if (print !== undefined) s.printLanes.set(print.lanes, this.index * 4);
+    if (print !== undefined) Fingerprint.copyLanes(print, s.printLanes, this.index * 4);
   }
 
   get digest(): Digest.Digest | null {
@@ -217,13 +217,13 @@ export const digestOf = (entry: Cached): Digest.Digest | null => (entry instance
  * an entry read back; false (nothing copied) when the entry has no fingerprint yet.
  *
  * @example
- * if (!StatCache.copyPrint(entry, lanes, 4 * n)) lanes.set(computed.lanes, 4 * n);
+ * if (!StatCache.copyPrint(entry, lanes, 4 * n)) Fingerprint.copyLanes(computed, lanes, 4 * n);
  * @category getters
  */
 export const copyPrint = (entry: Cached, lanes: Uint32Array, at: number): boolean => {
   if (!(entry instanceof StoredEntry)) {
     if (entry.print === undefined) return false;
-    for (let l = 0; l < 4; l++) lanes[at + l] = entry.print.lanes[l]!;
+    Fingerprint.copyLanes(entry.print, lanes, at);
     return true;
   }
   const s = entry.stored;
