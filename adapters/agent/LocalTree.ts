@@ -116,7 +116,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     return holders;
   };
   const put = (path: string, entry: Cached): void => {
-    // Until digests are counted, one map operation, not two (a cache of 100,000 files is put back at each start).
+    // Until digests are counted there is nothing to take the replaced entry off: it is not looked up.
     if (holders !== undefined) count(cache.get(path), -1);
     cache.set(path, entry);
     count(entry, 1);
@@ -411,9 +411,9 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   };
 
   /**
-   * The cache's entries for the items of a listing (by index; `undefined` where none), and its
-   * entries for paths the listing lacks (sorted): what the tree remembers reading, as a comparison
-   * begins (`Expectation`).
+   * The cache's entries for the items of a sorted listing (`entryAt` by index; `undefined` where
+   * none), how many items have one, and its entries for paths the listing lacks (sorted): what the
+   * tree remembers reading, as a comparison begins (`Expectation`).
    */
   const recall = (listing: ReadonlyArray<ItemPath.ItemPath>) => cache.recall(listing);
 

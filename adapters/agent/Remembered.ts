@@ -37,17 +37,26 @@ export const make = () => {
     return i < 0 ? undefined : StatCache.entryAt(stored, i);
   };
 
+  /** Whether `path` has an entry now, without making one for a stored entry. */
+  const has = (path: string): boolean => {
+    const entry = changed.get(path);
+    return entry !== undefined ? entry !== null : StatCache.indexOf(stored, path) >= 0;
+  };
+
   /** Adds or replaces the entry for `path`. */
   const set = (path: string, entry: StatCache.Cached): void => {
-    if (get(path) === undefined) count++;
+    if (!has(path)) count++;
     changed.set(path, entry);
   };
 
   /** Drops the entry for `path`; false when there was none. */
   const drop = (path: string): boolean => {
-    if (get(path) === undefined) return false;
+    const entry = changed.get(path);
+    if (entry === null) return false;
+    const isStored = StatCache.indexOf(stored, path) >= 0;
+    if (entry === undefined && !isStored) return false;
     count--;
-    if (StatCache.indexOf(stored, path) >= 0) changed.set(path, null);
+    if (isStored) changed.set(path, null);
     else changed.delete(path);
     return true;
   };
