@@ -51,7 +51,12 @@ const gear: Int32Array = (() => {
 /** A mask of `bits` ones in the top bits of a 32-bit word (the gear hash's best-mixed bits), as an int32. */
 const topMask = (bits: number): number => (bits >= 32 ? -1 : ((1 << bits) - 1) << (32 - bits));
 
-/** Where the chunk that starts at `start` ends (exclusive). */
+/**
+ * Where the chunk that starts at `start` ends (exclusive). The loops take four bytes a turn, the gear
+ * table read from a local: V8 then keeps its speed whether or not the table is a module constant it
+ * can fold in (a bundler turns the module's `const` into a `var`, which cost a third of the speed:
+ * ~800 against ~1,100 MB/s on this machine).
+ */
 const nextCut = (
   bytes: Uint8Array,
   start: number,
@@ -64,16 +69,23 @@ const nextCut = (
   if (remaining <= params.min) return end;
   const limit = start + Math.min(remaining, params.max);
   const normal = start + Math.min(remaining, params.avg);
+  const g = gear;
   let h = 0;
   let i = start + params.min;
-  for (; i < normal; i++) {
-    h = ((h << 1) + gear[bytes[i]!]!) | 0;
-    if ((h & maskS) === 0) return i + 1;
+  for (; i + 3 < normal; i += 4) {
+    if (((h = ((h << 1) + g[bytes[i]!]!) | 0) & maskS) === 0) return i + 1;
+    if (((h = ((h << 1) + g[bytes[i + 1]!]!) | 0) & maskS) === 0) return i + 2;
+    if (((h = ((h << 1) + g[bytes[i + 2]!]!) | 0) & maskS) === 0) return i + 3;
+    if (((h = ((h << 1) + g[bytes[i + 3]!]!) | 0) & maskS) === 0) return i + 4;
   }
-  for (; i < limit; i++) {
-    h = ((h << 1) + gear[bytes[i]!]!) | 0;
-    if ((h & maskL) === 0) return i + 1;
+  for (; i < normal; i++) if (((h = ((h << 1) + g[bytes[i]!]!) | 0) & maskS) === 0) return i + 1;
+  for (; i + 3 < limit; i += 4) {
+    if (((h = ((h << 1) + g[bytes[i]!]!) | 0) & maskL) === 0) return i + 1;
+    if (((h = ((h << 1) + g[bytes[i + 1]!]!) | 0) & maskL) === 0) return i + 2;
+    if (((h = ((h << 1) + g[bytes[i + 2]!]!) | 0) & maskL) === 0) return i + 3;
+    if (((h = ((h << 1) + g[bytes[i + 3]!]!) | 0) & maskL) === 0) return i + 4;
   }
+  for (; i < limit; i++) if (((h = ((h << 1) + g[bytes[i]!]!) | 0) & maskL) === 0) return i + 1;
   return limit;
 };
 
