@@ -57,12 +57,6 @@ export interface Unreadable {
 }
 
 
-/** A file's stat key and mtime, or undefined when it is not a file (or gone). */
-const fileStat = (abs: string): TreeScan.SeenStat | undefined => {
-  const st = statOrUndefined(abs);
-  return st?.isFile() === true ? { key: TreeScan.statKey(st), mtimeMs: st.mtimeMs } : undefined;
-};
-
 /** An item's stat data, or undefined when it cannot be stat'ed (gone, most likely). */
 const statOrUndefined = (abs: string): Stats | undefined => {
   try {
@@ -336,7 +330,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   /** The cached item of a file whose stat data are `st`, if they still match and are not racy. */
   const fromCache = (path: ItemPath.ItemPath, st: Stats | undefined): LocalItem | undefined => {
     const hit = cache.get(path);
-    if (st === undefined || !st.isFile() || hit === undefined || !StatCache.keyIs(hit, TreeScan.statKey(st)) || !settled(hit.readAt, st.mtimeMs)) return undefined;
+    if (st === undefined || !st.isFile() || hit === undefined || !StatCache.statIs(hit, st) || !settled(hit.readAt, st.mtimeMs)) return undefined;
     return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
   };
 
@@ -366,9 +360,13 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    */
   const matchesStat = (path: ItemPath.ItemPath, entry: Cached, index?: number): boolean => {
     const at = snapshotIndex(path, index);
+    if (at === undefined) {
+      const st = statOrUndefined(full(path));
+      return st?.isFile() === true && StatCache.statIs(entry, st) && settled(entry.readAt, st.mtimeMs);
+    }
     // A listed item the scan found not to be a file has no key there: no match.
-    const st = at === undefined ? fileStat(full(path)) : { key: snapshot!.keys[at], mtimeMs: snapshot!.mtimes[at]! };
-    return st?.key !== undefined && StatCache.keyIs(entry, st.key) && settled(entry.readAt, st.mtimeMs);
+    const key = snapshot!.keys[at];
+    return key !== undefined && StatCache.keyIs(entry, key) && settled(entry.readAt, snapshot!.mtimes[at]!);
   };
 
   /** True when a file's stat data equal those of its last read (directories and links: when they still exist). */
@@ -377,7 +375,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     if (st === undefined) return false;
     if (!st.isFile()) return true;
     const hit = cache.get(path);
-    return hit !== undefined && StatCache.keyIs(hit, TreeScan.statKey(st));
+    return hit !== undefined && StatCache.statIs(hit, st);
   };
 
   /**

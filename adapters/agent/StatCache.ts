@@ -26,6 +26,7 @@ import * as Fingerprint from "../../core/Fingerprint.ts";
 import type { ItemMeta } from "../../core/ItemMeta.ts";
 import { compare, compareSpans, firstAtOrAfterBy } from "../../core/ItemPath.ts";
 import type * as Manifest from "../../core/Manifest.ts";
+import * as TreeScan from "./TreeScan.ts";
 
 /** What the tree remembers of a file it read: its stat data then, when, and what it found. */
 export interface Cached {
@@ -247,6 +248,43 @@ export const keyIs = (entry: Cached, key: string): boolean => {
   const s = entry.stored;
   const at = from(s, entry.index, keyField);
   return to(s, entry.index, keyField) - at === key.length && s.text.startsWith(key, at);
+};
+
+/**
+ * Where the whole number `value` is written in decimal at text[at, end) up to a ':' (or `end`): the
+ * index past it, or -1 when something else is written there. `value` must be a safe integer ≥ 0.
+ */
+const wholeIsAt = (text: string, at: number, end: number, value: number): number => {
+  let n = 0;
+  let i = at;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 58) break;
+    if (c < 48 || c > 57) return -1;
+    n = n * 10 + (c - 48);
+  }
+  return i > at && n === value ? i + 1 : -1;
+};
+
+/**
+ * True when an entry's stat key is `TreeScan.statKey(st)`, compared field by field for an entry read
+ * back, without writing the key: in a fresh process writing it (five numbers as text) costs more than
+ * the `lstat` that gave them, and a comparison makes one per file. Values that are not safe whole
+ * numbers (a time before 1970, an inode number past 2^53) are compared as keys.
+ *
+ * @example
+ * StatCache.statIs(entry, lstatSync(file))
+ * @category getters
+ */
+export const statIs = (entry: Cached, st: TreeScan.StatData): boolean => {
+  if (!(entry instanceof StoredEntry)) return entry.key === TreeScan.statKey(st);
+  const fields = [st.size, Math.round(st.mtimeMs * 1000), Math.round(st.ctimeMs * 1000), st.ino, st.mode];
+  if (!fields.every((v) => Number.isSafeInteger(v) && v >= 0)) return keyIs(entry, TreeScan.statKey(st));
+  const s = entry.stored;
+  const end = to(s, entry.index, keyField);
+  let at = from(s, entry.index, keyField);
+  for (const v of fields) if ((at = at < 0 ? -1 : wholeIsAt(s.text, at, end, v)) < 0) return false;
+  return at === end + 1;
 };
 
 /**

@@ -42,12 +42,6 @@ export interface StatData {
  */
 export const statKey = (st: StatData): string => `${st.size}:${Math.round(st.mtimeMs * 1000)}:${Math.round(st.ctimeMs * 1000)}:${st.ino}:${st.mode}`;
 
-/** What the stat cache matches a file by: its stat data's `statKey`, and its mtime (for the racy-timestamp rule). */
-export interface SeenStat {
-  readonly key: string;
-  readonly mtimeMs: number;
-}
-
 /** The kinds of entry a scan keeps. */
 export type Kind = "file" | "dir" | "symlink";
 

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as StatCache from "../../adapters/agent/StatCache.ts";
+import * as TreeScan from "../../adapters/agent/TreeScan.ts";
 import type { Cached } from "../../adapters/agent/LocalTree.ts";
 import { compare } from "../../core/ItemPath.ts";
 import { digest, itemPath } from "../arbitraries.ts";
@@ -69,11 +70,34 @@ const keepsLearntPrint = (entries: ReadonlyArray<readonly [string, Cached]>): bo
   return StatCache.entries(again).every(([, e], i) => same(e) && same(StatCache.entryAt(stored, i)));
 };
 
+/** Stat data as `lstat` gives them: mostly whole microseconds, some odd (fractions, before 1970, inode numbers past 2^53). */
+const statData: fc.Arbitrary<TreeScan.StatData> = fc.record({
+  size: fc.oneof(fc.nat(), fc.constant(0)),
+  mtimeMs: fc.oneof(fc.integer({ min: 0, max: 2e12 }).map((us) => us / 1000), fc.double({ min: -1e12, max: 4e12, noNaN: true })),
+  ctimeMs: fc.integer({ min: 0, max: 2e12 }).map((us) => us / 1000),
+  ino: fc.oneof(fc.nat(), fc.constant(2 ** 60 + 4096)),
+  mode: fc.constantFrom(33188, 33261, 0o100600),
+});
+/** Stat data that differ from `st` in one field, or not at all. */
+const nearby = (st: TreeScan.StatData) =>
+  fc.constantFrom<TreeScan.StatData>(st, { ...st, size: st.size + 1 }, { ...st, mtimeMs: st.mtimeMs + 0.001 }, { ...st, ctimeMs: st.ctimeMs + 1 }, { ...st, ino: st.ino + 1 }, { ...st, mode: st.mode ^ 1 });
+
+/** Comparing stat data field by field with an entry, read back or not, agrees with comparing their stat keys (a key with more written after it included). */
+const statIsKeyIs = (remembered: TreeScan.StatData, now: TreeScan.StatData, e: Cached, extra: string): boolean => {
+  const entry = { ...e, key: TreeScan.statKey(remembered) + extra };
+  const expected = entry.key === TreeScan.statKey(now);
+  const back = StatCache.entryAt(StatCache.decode(StatCache.encode([["a", entry]])), 0);
+  return StatCache.statIs(entry, now) === expected && StatCache.statIs(back, now) === expected;
+};
+
 test("a stat cache written and read back has the same entries", () => check(fc.property(cache, roundTrips), 300));
 test("a stat cache read back and written again is the same text", () => check(fc.property(cache, rewritesUnchanged), 300));
 test("an entry read back is found by its path", () => check(fc.property(cache, path, foundByPath), 300));
 test("text in another order is read back in key order", () => check(fc.property(cache, sortsOlderText), 200));
 test("a fingerprint learnt by an entry read back is kept and written", () => check(fc.property(cache, keepsLearntPrint), 200));
+
+test("an entry's stat data compared field by field agree with its stat key", () =>
+  check(fc.property(statData.chain((st) => fc.tuple(fc.constant(st), nearby(st))), entry, fc.constantFrom("", ":1", "0"), ([remembered, now], e, extra) => statIsKeyIs(remembered, now, e, extra)), 500));
 
 test("text of another format (an older agent's JSON cache) reads as an empty cache", () => {
   assert.is(StatCache.size(StatCache.decode('[["a",{"key":"1:2:3:4:5"}]]')), 0);
