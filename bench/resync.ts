@@ -7,8 +7,9 @@
  * daemon; tidemark's agent and its store server. After every scenario both copies are compared with
  * the source byte for byte (rsync's module directory directly; tidemark's by a full restore).
  *
- * The agent runs in its own process, started before the clock (Node's boot is not counted; rsync's
- * client is a native binary that starts in milliseconds); the clock runs from its start to the moment
+ * The agent runs in its own process, started before the clock (Node's boot is not counted, nor the
+ * collection of what loading the TypeScript left behind; rsync's client is a native binary that
+ * starts in milliseconds); the clock runs from its start to the moment
  * it is in sync with everything acknowledged. Its spool and stat cache persist between scenarios, as
  * a restarted agent's would. rsync runs as `rsync -a --delete --stats` (its default quick check).
  *
@@ -125,7 +126,7 @@ const runRsync = async (relay: Relay.Relay, daemonPid: number, src: string, modu
 
 const runTidemark = async (relay: Relay.Relay, storePid: number, root: string, source: string): Promise<Figures> => {
   relay.reset();
-  const child = spawn(process.execPath, ["--import", "tsx", worker, root, `127.0.0.1:${relay.port}`, source, join(work, `spool-${source}`)], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", worker, root, `127.0.0.1:${relay.port}`, source, join(work, `spool-${source}`)], { stdio: ["pipe", "pipe", "inherit"] });
   await waitFor(child, /ready/);
   const before = await cpuOf(storePid);
   child.stdin!.write("go\n");
