@@ -108,12 +108,12 @@ export const moveFiles = async (root: string, rnd: () => number, n: number): Pro
   }
 };
 
-/** Deletes `fraction` of the small files and creates as many new ones. */
-export const churn = async (root: string, rnd: () => number, fraction: number): Promise<void> => {
+/** Deletes `fraction` of the small files and creates as many new ones (named with `tag`, so a second churn creates, not overwrites). */
+export const churn = async (root: string, rnd: () => number, fraction: number, tag = ""): Promise<void> => {
   const files = (await listFiles(root)).filter((f) => !f.startsWith("large/"));
   const doomed = files.filter(() => rnd() < fraction);
   for (const f of doomed) await rm(join(root, f));
-  for (let i = 0; i < doomed.length; i++) await writeFile(join(root, `d${i % 10}`, `e${(i * 3) % 10}`, `new-${i}.dat`), bytes(smallSize(rnd)));
+  for (let i = 0; i < doomed.length; i++) await writeFile(join(root, `d${i % 10}`, `e${(i * 3) % 10}`, `new-${tag}${i}.dat`), bytes(smallSize(rnd)));
 };
 
 /** Rewrites every file with new content of the same size. */

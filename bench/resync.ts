@@ -1,5 +1,6 @@
 /**
- * Resync benchmark against rsync (`npm run bench:resync`, `-- --quick` for a short run). Builds a
+ * Resync benchmark against rsync (`npm run bench:resync`, `-- --quick` for a short run, `-- --runs N`
+ * to run each change scenario N times, each with a fresh change set, and report the medians). Builds a
  * tree (in /dev/shm when it exists), brings a tidemark store and an rsync daemon module to the same
  * baseline, then for each scenario applies one change set and brings each up to date again, printing
  * the bytes that crossed a byte-counting relay on 127.0.0.1 (both directions, both tools through the
@@ -27,6 +28,12 @@ import * as Relay from "./Relay.ts";
 import * as Trees from "./Trees.ts";
 
 const quick = process.argv.includes("--quick");
+const runsArg = process.argv.indexOf("--runs");
+const runs = runsArg < 0 ? 1 : Number(process.argv[runsArg + 1]);
+if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
+  console.error(`--runs takes a whole number from 1 to 20 (got ${process.argv[runsArg + 1] ?? "nothing"})`);
+  process.exit(2);
+}
 const MiB = 1024 * 1024;
 const cli = fileURLToPath(new URL("../adapters/cli/tidemark.mjs", import.meta.url));
 const worker = fileURLToPath(new URL("./agent-worker.ts", import.meta.url));
@@ -149,11 +156,23 @@ const check = async (storePort: number, src: string, rsyncDir: string, source: s
   return bad;
 };
 
-const report = (name: string, r: Figures, t: Figures, bad: ReadonlyArray<string>): void => {
+const report = (r: Figures, t: Figures, bad: ReadonlyArray<string>): void => {
   console.log(`  rsync:    ${r.bytes} bytes, ${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s cpu (${r.detail})`);
   console.log(`  tidemark: ${t.bytes} bytes, ${t.wall.toFixed(2)} s wall, ${t.cpu.toFixed(2)} s cpu (${t.detail})`);
   console.log(`  both copies equal the source byte for byte: ${bad.length === 0 ? "yes" : `NO (${bad.slice(0, 5).join(", ")})`}`);
-  console.log(`resync ${name}: bytes ratio ${(t.bytes / r.bytes).toFixed(3)}, time ratio ${(t.wall / r.wall).toFixed(3)}, cpu ratio ${(t.cpu / r.cpu).toFixed(3)}`);
+};
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** The scenario's line: each ratio of tidemark's figure to rsync's, the median over the runs. */
+const summarise = (name: string, pairs: ReadonlyArray<readonly [Figures, Figures]>): void => {
+  const ratio = (f: (x: Figures) => number) => median(pairs.map(([r, t]) => f(t) / f(r)));
+  const each = pairs.length === 1 ? "" : ` (medians of ${pairs.length} runs; time ratios ${pairs.map(([r, t]) => (t.wall / r.wall).toFixed(2)).join(", ")})`;
+  console.log(`resync ${name}: bytes ratio ${ratio((x) => x.bytes).toFixed(3)}, time ratio ${ratio((x) => x.wall).toFixed(3)}, cpu ratio ${ratio((x) => x.cpu).toFixed(3)}${each}`);
 };
 
 const main = async (): Promise<number> => {
@@ -176,35 +195,38 @@ const main = async (): Promise<number> => {
   const rsyncd = await startRsyncd(modules);
   const [relayT, relayR] = [await Relay.start(store.port), await Relay.start(rsyncd.port)];
   let failures = 0;
-  const scenario = async (name: string, root: string, module: string, source: string) => {
+  /** Applies a change set and brings both copies up to date, `times` times (a fresh change set each). */
+  const scenario = async (name: string, root: string, module: string, source: string, apply: (run: number) => Promise<void>, times = runs) => {
     console.log(`\n# ${name}`);
-    const r = await runRsync(relayR, rsyncd.child.pid!, root, module);
-    const t = await runTidemark(relayT, store.child.pid!, root, source);
-    const bad = await check(store.port, root, modules[module]!, source);
-    failures += bad.length;
-    report(name, r, t, bad);
+    const pairs: Array<readonly [Figures, Figures]> = [];
+    for (let k = 0; k < times; k++) {
+      await apply(k);
+      if (times > 1) console.log(`  run ${k + 1} of ${times}`);
+      const r = await runRsync(relayR, rsyncd.child.pid!, root, module);
+      const t = await runTidemark(relayT, store.child.pid!, root, source);
+      const bad = await check(store.port, root, modules[module]!, source);
+      failures += bad.length;
+      report(r, t, bad);
+      pairs.push([r, t]);
+    }
+    summarise(name, pairs);
   };
+  const unchanged = async () => {};
   try {
-    await scenario("baseline (initial copy)", src, "main", "main");
-    for (const { n, root } of scaled) await scenario(`baseline of the ${n}-file tree`, root, `t${n}`, `t${n}`);
+    await scenario("baseline (initial copy)", src, "main", "main", unchanged, 1);
+    for (const { n, root } of scaled) await scenario(`baseline of the ${n}-file tree`, root, `t${n}`, `t${n}`, unchanged, 1);
     const rnd = Trees.random(99);
-    const changes: ReadonlyArray<readonly [string, () => Promise<void>]> = [
-      ["1 nothing changed", async () => {}],
+    const changes: ReadonlyArray<readonly [string, (run: number) => Promise<void>]> = [
+      ["1 nothing changed", unchanged],
       ["2 1% of files edited in place", () => Trees.editInPlace(src, rnd, 0.01)],
       ["3 appends to the large files", () => Trees.appendLarge(src, MiB)],
       ["4 bytes inserted near the start of the large files", () => Trees.insertNearStart(src)],
       ["5 100 files renamed or moved", () => Trees.moveFiles(src, rnd, 100)],
-      ["6 5% deleted and as many created", () => Trees.churn(src, rnd, 0.05)],
+      ["6 5% deleted and as many created", (run) => Trees.churn(src, rnd, 0.05, run === 0 ? "" : `${run}-`)],
       ["7 everything changed", () => Trees.rewriteAll(src)],
     ];
-    for (const [name, apply] of changes) {
-      await apply();
-      await scenario(name, src, "main", "main");
-    }
-    for (const { n, root } of scaled) {
-      await Trees.touchOne(root);
-      await scenario(`8 one file changed in a tree of ${n} files`, root, `t${n}`, `t${n}`);
-    }
+    for (const [name, apply] of changes) await scenario(name, src, "main", "main", apply);
+    for (const { n, root } of scaled) await scenario(`8 one file changed in a tree of ${n} files`, root, `t${n}`, `t${n}`, () => Trees.touchOne(root));
   } finally {
     await relayT.close();
     await relayR.close();
