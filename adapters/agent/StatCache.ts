@@ -266,6 +266,9 @@ const wholeIsAt = (text: string, at: number, end: number, value: number): number
   return i > at && n === value ? i + 1 : -1;
 };
 
+/** A safe whole number ≥ 0: written in a stat key as its digits. */
+const whole = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
+
 /**
  * True when an entry's stat key is `TreeScan.statKey(st)`, compared field by field for an entry read
  * back, without writing the key: in a fresh process writing it (five numbers as text) costs more than
@@ -278,12 +281,15 @@ const wholeIsAt = (text: string, at: number, end: number, value: number): number
  */
 export const statIs = (entry: Cached, st: TreeScan.StatData): boolean => {
   if (!(entry instanceof StoredEntry)) return entry.key === TreeScan.statKey(st);
-  const fields = [st.size, Math.round(st.mtimeMs * 1000), Math.round(st.ctimeMs * 1000), st.ino, st.mode];
-  if (!fields.every((v) => Number.isSafeInteger(v) && v >= 0)) return keyIs(entry, TreeScan.statKey(st));
-  const s = entry.stored;
-  const end = to(s, entry.index, keyField);
-  let at = from(s, entry.index, keyField);
-  for (const v of fields) if ((at = at < 0 ? -1 : wholeIsAt(s.text, at, end, v)) < 0) return false;
+  const [mtime, ctime] = [Math.round(st.mtimeMs * 1000), Math.round(st.ctimeMs * 1000)];
+  if (!(whole(st.size) && whole(mtime) && whole(ctime) && whole(st.ino) && whole(st.mode))) return keyIs(entry, TreeScan.statKey(st));
+  const { text } = entry.stored;
+  const end = to(entry.stored, entry.index, keyField);
+  let at = wholeIsAt(text, from(entry.stored, entry.index, keyField), end, st.size);
+  if (at >= 0) at = wholeIsAt(text, at, end, mtime);
+  if (at >= 0) at = wholeIsAt(text, at, end, ctime);
+  if (at >= 0) at = wholeIsAt(text, at, end, st.ino);
+  if (at >= 0) at = wholeIsAt(text, at, end, st.mode);
   return at === end + 1;
 };
 
