@@ -251,19 +251,13 @@ export const keyIs = (entry: Cached, key: string): boolean => {
 };
 
 /**
- * Where the whole number `value` is written in decimal at text[at, end) up to a ':' (or `end`): the
- * index past it, or -1 when something else is written there. `value` must be a safe integer ≥ 0.
+ * Where the whole number `value` is written at text[at, end) up to a ':' (or `end`): the index past
+ * it, or -1 when something else is written there. `value` must be a safe integer ≥ 0.
  */
 const wholeIsAt = (text: string, at: number, end: number, value: number): number => {
-  let n = 0;
-  let i = at;
-  for (; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 58) break;
-    if (c < 48 || c > 57) return -1;
-    n = n * 10 + (c - 48);
-  }
-  return i > at && n === value ? i + 1 : -1;
+  const colon = text.indexOf(":", at);
+  const stop = colon < 0 || colon > end ? end : colon;
+  return stop > at && wholeAt(text, at, stop) === value ? stop + 1 : -1;
 };
 
 /** A safe whole number ≥ 0: written in a stat key as its digits. */
