@@ -87,6 +87,11 @@ test("cut points never change: stored manifests and delta signatures depend on t
     525, 1013, 1534, 2224, 3496, 4132, 4512, 5536, 6215, 6764, 7430, 7629, 8237, 9442, 10283, 11114, 11462, 12090,
     12894, 13437, 13961, 14245, 14788, 15610, 16310, 16384,
   ]);
+  // The minimum at the average: the easier mask from the first byte searched.
+  assert.equal(Chunking.cutPoints(bytes.subarray(0, 16384), { min: 512, avg: 512, max: 2048 }), [
+    521, 1534, 2224, 3496, 4132, 4890, 5429, 6047, 6764, 7430, 8026, 8728, 9442, 10283, 11114, 12090, 12894, 13645,
+    14175, 14788, 15610, 16310, 16384,
+  ]);
 });
 
 test("default chunk sizes average near 32 KiB", () => {
