@@ -18,7 +18,8 @@
  *
  * @module
  */
-import { mkdir, open, readdir, type FileHandle } from "node:fs/promises";
+import { open, readdir, type FileHandle } from "node:fs/promises";
+import { makeDirectory } from "./Directory.ts";
 import { join } from "node:path";
 import { type BatchOperation, type Database, entries, json, parseJson } from "./Database.ts";
 import * as Keys from "./Keys.ts";
@@ -75,7 +76,7 @@ const packName = (n: number): string => `${String(n).padStart(8, "0")}.pack`;
  * @category constructors
  */
 export const packFiles = async (db: Database, dir: string): Promise<Chunks> => {
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const numbers = (await readdir(dir)).filter((f) => /^\d{8}\.pack$/.test(f)).map((f) => Number(f.slice(0, 8)));
   let current = numbers.length === 0 ? 1 : Math.max(...numbers);
   const handles = new Map<number, FileHandle>();

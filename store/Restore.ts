@@ -18,6 +18,7 @@ import type * as History from "../core/History.ts";
 import * as Digest from "../core/Digest.ts";
 import * as ItemPath from "../core/ItemPath.ts";
 import * as Manifest from "../core/Manifest.ts";
+import { makeDirectory } from "./Directory.ts";
 
 /**
  * Where a restore reads from: the store itself, or a remote store through the wire (the command
@@ -88,7 +89,7 @@ export const restore = async (
   onItem: (path: string) => void = () => {},
 ): Promise<E.Either<RestoreError, Report>> => {
   const root = resolve(target);
-  await mkdir(root, { recursive: true });
+  await makeDirectory(root);
   const dirs: Array<History.Version> = [];
   let report: Report = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
   for await (const v of store.treeAsOf(source, at.seq)) {

@@ -26,10 +26,10 @@ import type { KnownItem } from "../core/ItemMeta.ts";
 import { compare, type ItemPath } from "../core/ItemPath.ts";
 import * as SourceHead from "../core/SourceHead.ts";
 import * as SortedMap from "../core/SortedMap.ts";
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import * as Append from "./Append.ts";
 import * as Chunks from "./Chunks.ts";
+import { makeDirectory } from "./Directory.ts";
 import * as FingerprintIndex from "./FingerprintIndex.ts";
 import * as Retention from "./Retention.ts";
 import { type BatchOperation, batches, type Database, entries, parseJson } from "./Database.ts";
@@ -472,7 +472,7 @@ export const make = (db: Database, options: Options) => {
  * @category constructors
  */
 export const openClassic = async (location: string, options: Omit<Options, "chunks">): Promise<Store> => {
-  await mkdir(location, { recursive: true });
+  await makeDirectory(location);
   const db = new ClassicLevel<string, Uint8Array>(join(location, "index"), { keyEncoding: "utf8", valueEncoding: "view" });
   await db.open();
   const chunks = await Chunks.packFiles(db as unknown as Database, join(location, "packs"));

@@ -9,7 +9,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import process from "node:process";
 import * as Store from "../../store/Store.ts";
 import * as Server from "../server/Server.ts";
@@ -33,7 +33,6 @@ const readPem = (file: string, what: string): Promise<Uint8Array> =>
 
 const openStore = async (data: string): Promise<Store.Store> => {
   try {
-    await mkdir(data, { recursive: true });
     return await Store.openClassic(data, { hash: sha256 });
   } catch (e) {
     const text = String((e as { cause?: unknown }).cause ?? e);

@@ -1,0 +1,47 @@
+// makeDirectory: missing parents made, an existing directory accepted, anything else refused at once.
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { makeDirectory } from "../../store/Directory.ts";
+
+const inTemp = async (body: (dir: string) => Promise<void>): Promise<void> => {
+  const dir = await mkdtemp(join(tmpdir(), "tidemark-dir-"));
+  try {
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+};
+
+const codeOf = (p: Promise<unknown>): Promise<string | undefined> => p.then(() => undefined, (e: { code?: string }) => e.code);
+
+test("makes every missing parent, and accepts a directory that is there", () =>
+  inTemp(async (dir) => {
+    const deep = join(dir, "a", "b", "c");
+    await makeDirectory(deep);
+    assert.ok((await stat(deep)).isDirectory());
+    await makeDirectory(deep);
+    await makeDirectory(join(dir, "a"));
+  }));
+
+test("refuses a file in the way, at the end or as a parent", () =>
+  inTemp(async (dir) => {
+    const file = join(dir, "f");
+    await writeFile(file, "x");
+    assert.is(await codeOf(makeDirectory(file)), "EEXIST");
+    assert.is(await codeOf(makeDirectory(join(file, "below"))), "ENOTDIR");
+  }));
+
+test("fails at once where the kernel says ENOENT under a directory that exists (procfs)", async () => {
+  if (!existsSync("/proc/self")) return;
+  const outcome = await Promise.race([
+    codeOf(makeDirectory("/proc/tidemark-cannot-be-made/below")),
+    new Promise<string>((r) => setTimeout(() => r("hung"), 5_000).unref()),
+  ]);
+  assert.is(outcome, "ENOENT");
+});
+
+test.run();
