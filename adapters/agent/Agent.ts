@@ -135,15 +135,16 @@ export const start = async (options: Options): Promise<Running> => {
     wake: () => {},
   };
   const watch = Watch.start(shell, options.watch ?? true);
-  // The comparison that starts once connected lists the whole tree: for a large tree (judged by its
-  // stat cache) a worker reads it meanwhile; for a small one the worker's start-up would not pay.
-  if (spool.cacheBytes() >= workerScanCacheBytes) shell.tree.prescan();
+  // The comparison that starts once connected lists the whole tree, but only once every directory
+  // is watched (a change between the listing and the watch would be missed). For a large tree
+  // (judged by its stat cache) a worker reads it meanwhile; for a small one its start-up would not pay.
+  const watched = watch.ready.then(() => {
+    if (spool.cacheBytes() >= workerScanCacheBytes) shell.tree.prescan();
+  });
   const loadCache = async (): Promise<void> => {
     shell.tree.remember(StatCache.decode(await spool.readCache()));
     // Large files changed since they were read are checked for kept chunks by worker threads meanwhile.
     shell.tree.placeChanged();
-    // With the cache read, this thread reads part of a large tree's scan instead of waiting for it.
-    void shell.tree.helpPrescan();
   };
   let savedAt = shell.tree.changes();
   const saveCache = async (): Promise<void> => {
@@ -326,6 +327,9 @@ export const start = async (options: Options): Promise<Running> => {
   // The store's handshake goes on while the stat cache is read: both are needed before the comparison.
   connecting = startConnecting();
   await loadCache();
+  await watched;
+  // With the cache read, this thread reads part of a large tree's scan instead of waiting for it.
+  void shell.tree.helpPrescan();
 
   const loop = (async () => {
     // Turns that read from files synchronously never yield to the event loop on their own: every few

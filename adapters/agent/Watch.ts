@@ -5,10 +5,14 @@
  * on one path coalesce and the last state is read when the path is decided. Because any watcher can
  * miss events, a periodic reconciling scan compares the tree's listing and stat data with what was
  * last read. An event without a name (the kernel's queue overflowed) or a tree that cannot be
- * watched counts as an overflow: the tree is compared again.
+ * watched counts as an overflow: the tree is compared again. `ready` resolves once every directory
+ * there at the start has its watch: a listing taken before then could miss a file created after the
+ * listing read its directory and before the watch existed (seen: dozens of files created in the
+ * first second of an upload were missing from the store until the periodic scan).
  *
  * @example
  * const watch = Watch.start(shell, true);
+ * await watch.ready;        // now list the tree: every change after this is reported
  * watch.rescanRequested()   // true once after an overflow
  * watch.stop();
  *
@@ -21,6 +25,8 @@ import type { Shell } from "./Shell.ts";
 
 /** A running watch. */
 export interface Running {
+  /** Resolves once every directory of the tree at the start is watched (at once when not watching). */
+  readonly ready: Promise<void>;
   /** True (once) when the watcher overflowed or failed and the tree must be compared. */
   readonly rescanRequested: () => boolean;
   readonly stop: () => void;
@@ -37,6 +43,7 @@ export const start = (shell: Shell, watching: boolean): Running => {
   // One watch per directory (Node's recursive watch re-reads a directory on every event in it,
   // which cost more than half the agent's CPU under steady writes to a large directory).
   const watchers = new Map<string, FSWatcher>();
+  let warned = false;
 
   const unwatch = (abs: string): void => {
     for (const [dir, w] of watchers) {
@@ -63,19 +70,22 @@ export const start = (shell: Shell, watching: boolean): Running => {
       });
       w.on("error", () => unwatch(abs));
       watchers.set(abs, w);
-    } catch {
-      // Gone already: its parent's event brought it to the dirty set.
+    } catch (e) {
+      // Gone already: its parent's event brought it to the dirty set. Anything else (the kernel's
+      // limit on watches) leaves the directory to the periodic scan, and says so once.
+      const code = (e as { code?: string }).code;
+      if (code === "ENOENT" || code === "ENOTDIR" || warned) return;
+      warned = true;
+      shell.log(`cannot watch ${abs} (${(e as Error).message}); changes there are found by the periodic scan`);
     }
   };
 
-  /** Watches every directory under `abs` (and `abs`). */
+  /** Watches every directory under `abs` (and `abs`), each before it is read; sibling subtrees at once. */
   const walk = async (abs: string): Promise<void> => {
     watchDir(abs);
     const entries = await readdir(abs, { withFileTypes: true }).catch(() => []);
-    for (const e of entries) {
-      const child = join(abs, e.name);
-      if (e.isDirectory() && shell.tree.pathOf(child) !== undefined) await walk(child);
-    }
+    const subdirs = entries.filter((e) => e.isDirectory()).map((e) => join(abs, e.name)).filter((child) => shell.tree.pathOf(child) !== undefined);
+    await Promise.all(subdirs.map(walk));
   };
 
   /** A name appeared or vanished: a new directory gets its watches, a vanished one loses them. */
@@ -91,12 +101,12 @@ export const start = (shell: Shell, watching: boolean): Running => {
     shell.wake();
   };
 
-  if (watching) {
-    void walk(shell.tree.root).catch((e) => {
+  const ready = watching
+    ? walk(shell.tree.root).catch((e) => {
       shell.log(`cannot watch ${shell.tree.root} (${(e as Error).message}); the periodic scan catches changes meanwhile`);
       overflow = true;
-    });
-  }
+    })
+    : Promise.resolve();
 
   // The reconciling scan: anything listed now or before whose stat data changed since it was read.
   let previous = new Set<string>();
@@ -118,6 +128,7 @@ export const start = (shell: Shell, watching: boolean): Running => {
   const scanner = setInterval(() => void scan().catch(() => undefined), shell.options.scanIntervalMs ?? 60_000);
 
   return {
+    ready,
     rescanRequested: () => {
       const was = overflow;
       overflow = false;
