@@ -7,7 +7,7 @@ import * as Frame from "../../core/Frame.ts";
 import * as Protocol from "../../core/Protocol.ts";
 import { junk } from "../arbitraries.ts";
 import { check } from "../property.ts";
-import { frameLaws } from "./laws.ts";
+import { codecLaws, frameLaws } from "./laws.ts";
 
 const payloads = fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 });
 const cuts = fc.array(fc.nat({ max: 4000 }), { maxLength: 12 });
@@ -16,6 +16,26 @@ test("frames read back the same however the stream is cut", () => check(fc.prope
 test("a frame read keeps at most twice its size alive", () => check(fc.property(payloads, cuts, frameLaws.framesHoldLittle), 300));
 test("a length over the limit is refused before any payload is buffered", () => check(fc.property(fc.integer({ min: 65, max: 2 ** 32 - 1 }), frameLaws.oversizeRefused)));
 test("decoding junk as a message never throws", () => check(fc.property(junk, (u) => E.isLeft(Protocol.decode(u)) || E.isRight(Protocol.decode(u))), 500));
+
+/** JSON values with byte strings anywhere among them. */
+const withBytes = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    fc.oneof(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)),
+    fc.uint8Array({ maxLength: 40 }),
+    fc.array(tie("value"), { maxLength: 5 }),
+    fc.dictionary(fc.string({ maxLength: 6 }), tie("value"), { maxKeys: 5 }),
+  ),
+})).value;
+
+test("an envelope's header is the replacer's JSON, and decodes back to the value", () => check(fc.property(withBytes, codecLaws.headerIsTheReplacersOutput), 400));
+
+test("a header nested past the stack's depth is refused, not thrown", () => {
+  const depth = 200_000;
+  const header = new TextEncoder().encode("[".repeat(depth) + "]".repeat(depth));
+  const out = Envelope.decodeParts(header, new Uint8Array(0));
+  assert.ok(E.isLeft(out) || E.isRight(out));
+});
 
 test("a message with bytes crosses a frame and an envelope intact", () => {
   const chunk = new Uint8Array([1, 2, 3, 250]);

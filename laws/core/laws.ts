@@ -64,6 +64,25 @@ export const codecLaws = {
     const out = Event.decode(u);
     return E.isRight(out) || (typeof out.left === "string" && out.left.length > 0);
   },
+  /**
+   * An envelope's header is what `JSON.stringify` with a replacer swapping each `Uint8Array` for its
+   * reference (in the order met) writes — the plain definition the faster copy-then-stringify must
+   * equal — and decoding gives the value back, bytes as bytes.
+   */
+  headerIsTheReplacersOutput: (value: unknown): boolean => {
+    let area = 0;
+    const expected = JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
+      const raw = this[key];
+      if (!(raw instanceof Uint8Array)) return v;
+      area += raw.length;
+      return { $bytes: [area - raw.length, raw.length] };
+    });
+    const parts = Envelope.encodeParts(value);
+    const decoded = Envelope.decode(Envelope.encode(value));
+    const asText = (u: unknown) => JSON.stringify(u, (_, v: unknown) => (v instanceof Uint8Array ? `bytes:${[...v].join(",")}` : v));
+    return new TextDecoder().decode(parts.header) === expected && parts.areaBytes === area &&
+      E.isRight(decoded) && asText(decoded.right) === asText(value);
+  },
   /** Decoding any bytes as an envelope never throws. */
   bytesNeverThrow: (bytes: Uint8Array): boolean => {
     const out = Envelope.decode(bytes);
