@@ -68,6 +68,34 @@ interface Location {
 
 /** A pack is closed for appends once it passes this size. */
 const packLimit = 1024 * 1024 * 1024;
+/** What `appendPieces` needs of a file: a vectored write (Node's `FileHandle` has one). @category internals */
+export interface Appendable {
+  readonly writev: (pieces: Array<Uint8Array>) => Promise<{ readonly bytesWritten: number }>;
+}
+
+/** Most pieces one vectored write is given (the system's limit is 1,024). */
+const piecesPerWrite = 1024;
+
+/**
+ * Writes pieces one after another at the end of a file opened for appending, with vectored writes:
+ * the chunk bytes are written where they lie (in the frame they arrived in), not copied into one
+ * buffer first. A short write goes on from where it stopped.
+ *
+ * @example
+ * await appendPieces(await open("00000001.pack", "a+"), [header, chunkA, chunkB]);
+ * @category internals
+ */
+export const appendPieces = async (file: Appendable, pieces: ReadonlyArray<Uint8Array>): Promise<void> => {
+  let rest = pieces.slice();
+  while (rest.length > 0) {
+    let { bytesWritten } = await file.writev(rest.slice(0, piecesPerWrite));
+    let done = 0;
+    while (done < rest.length && bytesWritten >= rest[done]!.length) bytesWritten -= rest[done++]!.length;
+    rest = rest.slice(done);
+    if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
+  }
+};
+
 const packName = (n: number): string => `${String(n).padStart(8, "0")}.pack`;
 
 /**
@@ -98,15 +126,12 @@ export const packFiles = async (db: Database, dir: string): Promise<Chunks> => {
     }
     const file = await handle(current);
     const operations: Array<BatchOperation> = [];
-    const total = [...chunks.values()].reduce((n, b) => n + b.length, 0);
-    const buffer = new Uint8Array(total);
-    let offset = 0;
+    let total = 0;
     for (const [d, bytes] of chunks) {
-      operations.push({ type: "put", key: Keys.chunk(d), value: json({ p: current, o: size + offset, n: bytes.length } satisfies Location) });
-      buffer.set(bytes, offset);
-      offset += bytes.length;
+      operations.push({ type: "put", key: Keys.chunk(d), value: json({ p: current, o: size + total, n: bytes.length } satisfies Location) });
+      total += bytes.length;
     }
-    for (let written = 0; written < total;) written += (await file.write(buffer, written, total - written)).bytesWritten;
+    await appendPieces(file, [...chunks.values()]);
     await file.datasync();
     size += total;
     return operations;
