@@ -22,12 +22,13 @@
 import * as E from "fp-ts/lib/Either.js";
 import { createHash } from "node:crypto";
 import { statSync, writeSync, writevSync } from "node:fs";
-import { mkdir, open as openFile, readFile, rename, rm, type FileHandle, writeFile } from "node:fs/promises";
+import { open as openFile, readFile, rename, rm, type FileHandle, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import * as Digest from "../../core/Digest.ts";
 import * as Envelope from "../../core/Envelope.ts";
 import * as Event from "../../core/Event.ts";
+import { makeDirectory } from "../../store/Directory.ts";
 import { sha256 } from "../Sha256.ts";
 
 /** What the agent remembers between runs. */
@@ -163,7 +164,9 @@ export type Spool = Awaited<ReturnType<typeof open>>;
  * @category constructors
  */
 export const open = async (dir: string, identity: { readonly source: string; readonly root: string }) => {
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir).catch((e: unknown) => {
+    throw new SpoolError(`cannot create the spool ${dir}: ${(e as Error).message}`);
+  });
   const unlock = await lock(dir);
   const stateFile = join(dir, "state.json");
   const logFile = join(dir, "events.log");
