@@ -42,10 +42,13 @@ export interface Report {
 export type RestoreError =
   | { readonly _tag: "UnsafePath"; readonly path: string; readonly reason: string }
   | { readonly _tag: "ChunkMissing"; readonly path: string; readonly digest: string }
-  | { readonly _tag: "DigestMismatch"; readonly path: string };
+  | { readonly _tag: "DigestMismatch"; readonly path: string }
+  | { readonly _tag: "TargetUnusable"; readonly target: string; readonly reason: string };
 
 export const describeError = (e: RestoreError): string =>
-  e._tag === "UnsafePath"
+  e._tag === "TargetUnusable"
+    ? `cannot create the target ${e.target}: ${e.reason}`
+    : e._tag === "UnsafePath"
     ? `refusing to restore ${JSON.stringify(e.path)}: ${e.reason}`
     : e._tag === "ChunkMissing"
     ? `cannot restore ${JSON.stringify(e.path)}: chunk ${e.digest} is missing from the store`
@@ -89,7 +92,8 @@ export const restore = async (
   onItem: (path: string) => void = () => {},
 ): Promise<E.Either<RestoreError, Report>> => {
   const root = resolve(target);
-  await makeDirectory(root);
+  const unusable = await makeDirectory(root).then(() => undefined, (e: Error) => e.message);
+  if (unusable !== undefined) return E.left({ _tag: "TargetUnusable", target, reason: unusable });
   const dirs: Array<History.Version> = [];
   let report: Report = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
   for await (const v of store.treeAsOf(source, at.seq)) {

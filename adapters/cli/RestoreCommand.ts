@@ -17,7 +17,6 @@ import type * as History from "../../core/History.ts";
 import * as ItemPath from "../../core/ItemPath.ts";
 import * as Protocol from "../../core/Protocol.ts";
 import * as SourceHead from "../../core/SourceHead.ts";
-import { makeDirectory } from "../../store/Directory.ts";
 import * as Restore from "../../store/Restore.ts";
 import { call } from "../agent/Shell.ts";
 import type * as Client from "../wire/Client.ts";
@@ -90,9 +89,6 @@ export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
     const path = ItemPath.normalise(raw);
     if (E.isLeft(path)) throw Remote.usageError(`bad path ${JSON.stringify(raw)}: ${ItemPath.describe(path.left)}`);
     return path.right;
-  });
-  await makeDirectory(to).catch((e: unknown) => {
-    throw Remote.failure(`cannot create the target ${to}: ${(e as Error).message}`);
   });
   return Remote.withReader(p, async (client) => {
     const { head } = await headOf(client, source);

@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import * as E from "fp-ts/lib/Either.js";
 import { makeDirectory } from "../../store/Directory.ts";
+import * as Restore from "../../store/Restore.ts";
 
 const inTemp = async (body: (dir: string) => Promise<void>): Promise<void> => {
   const dir = await mkdtemp(join(tmpdir(), "tidemark-dir-"));
@@ -43,5 +45,15 @@ test("fails at once where the kernel says ENOENT under a directory that exists (
   ]);
   assert.is(outcome, "ENOENT");
 });
+
+test("a restore whose target cannot be a directory is refused as a value, naming the target", () =>
+  inTemp(async (dir) => {
+    const file = join(dir, "f");
+    await writeFile(file, "x");
+    const nothing: Restore.TreeSource = { treeAsOf: async function* () {}, chunk: async () => undefined, hash: () => new Uint8Array(32) };
+    const out = await Restore.restore(nothing, "s", { seq: 1 }, file);
+    assert.ok(E.isLeft(out) && out.left._tag === "TargetUnusable", JSON.stringify(out));
+    assert.match(Restore.describeError(out.left), /cannot create the target .*EEXIST/);
+  }));
 
 test.run();
