@@ -65,6 +65,7 @@ export const defaultLimits: Limits = { maxFrameBytes: Frame.defaultMaxBytes, sta
 
 type Incoming = { readonly _tag: "Message"; readonly message: Protocol.Message } | { readonly _tag: "Closed"; readonly reason: string };
 
+/** Messages received and not yet taken past which a link stops reading, and below which it reads again. */
 const highWater = 64;
 const lowWater = 8;
 
@@ -79,6 +80,7 @@ export const fromDuplex = (duplex: Duplex, limits: Limits = defaultLimits): Link
   let closedReason: string | undefined;
   let paused = false;
   let lastData = 0;
+  let held = 0;
 
   const shut = (reason: string): void => {
     if (closedReason !== undefined) return;
@@ -100,26 +102,36 @@ export const fromDuplex = (duplex: Duplex, limits: Limits = defaultLimits): Link
     for (const frame of out.frames) {
       const message = Payload.decode(frame, limits.maxFrameBytes);
       if (E.isLeft(message)) return shut(`malformed message: ${message.left}`);
+      held++;
       Queue.unsafeOffer(queue, { _tag: "Message", message: message.right });
     }
     if (out.error !== undefined) return shut(Frame.describeError(out.error));
-    if (!paused && Effect.runSync(Queue.size(queue)) > highWater) {
+    if (!paused && held > highWater) {
       paused = true;
       duplex.pause();
     }
   });
   duplex.onEnd((reason) => shut(reason));
 
+  /**
+   * A message leaves the queue, taken or polled: reading resumes once few are held. (Resuming only
+   * on `receive` left a link whose queue `poll` had emptied paused while `receive` waited on it.)
+   */
+  const taken = (message: Protocol.Message): Protocol.Message => {
+    held--;
+    if (paused && held < lowWater) {
+      paused = false;
+      duplex.resume();
+    }
+    return message;
+  };
+
   const receive: Effect.Effect<Protocol.Message, LinkClosed> = Effect.flatMap(Queue.take(queue), (item) => {
     if (item._tag === "Closed") {
       Queue.unsafeOffer(queue, item);
       return Effect.fail({ _tag: "LinkClosed", reason: item.reason } as const);
     }
-    if (paused && Effect.runSync(Queue.size(queue)) < lowWater) {
-      paused = false;
-      duplex.resume();
-    }
-    return Effect.succeed(item.message);
+    return Effect.succeed(taken(item.message));
   });
 
   const poll: Effect.Effect<Protocol.Message | undefined> = Effect.map(Queue.poll(queue), (item) => {
@@ -128,7 +140,7 @@ export const fromDuplex = (duplex: Duplex, limits: Limits = defaultLimits): Link
       Queue.unsafeOffer(queue, item.value);
       return undefined;
     }
-    return item.value.message;
+    return taken(item.value.message);
   });
 
   const send = (message: Protocol.Message): Effect.Effect<void, LinkClosed> =>
