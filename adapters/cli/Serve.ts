@@ -48,8 +48,9 @@ const openStore = async (data: string): Promise<Store.Store> => {
  * (socket reads, assembled frames: ~75 MB for 500 new files) against that small heap's limit and
  * collects in full every few tens of megabytes received; growing it fourfold instead of V8's
  * default for a small heap cut the full collections of scenario 6 of `bench:resync` from 13 to 2 and
- * the server's CPU time from 530–570 to 310–390 ms (5 runs each, twice), its peak RSS 307–321 MB
- * before, 314–356 MB after. Set for the server process alone: a library caller's heap is its own.
+ * the server's CPU time from 530–630 to 310–390 ms (5 runs each, in three pairs of runs), its peak
+ * RSS 307–407 MB before, 314–356 MB after. Set for the server process alone: a library caller's
+ * heap is its own.
  */
 export const heapGrowingPercent = 300;
 
