@@ -54,6 +54,15 @@ export const describeError = (e: RestoreError): string =>
     ? `cannot restore ${JSON.stringify(e.path)}: chunk ${e.digest} is missing from the store`
     : `stored bytes of ${JSON.stringify(e.path)} do not match their recorded digests; nothing was written for it`;
 
+/**
+ * A stored mtime (whole milliseconds) as the seconds `utimes` takes: a microsecond past it. The
+ * seconds since 1970 as a double keep only about a quarter of a microsecond, and the system call
+ * truncates to nanoseconds, so `ms / 1000` often lands just below the millisecond (…352.999… for
+ * …353): the restored file then read back a millisecond earlier than the version it came from, and
+ * `verify` of a restored tree found drift.
+ */
+export const utimesSeconds = (ms: number): number => ms / 1000 + 1e-6;
+
 /** True when `path` is one of `filters` or lies inside one (no filters = everything). */
 const selected = (path: string, filters: ReadonlyArray<string>): boolean =>
   filters.length === 0 || filters.some((f) => path === f || ItemPath.isInside(path, f));
@@ -113,7 +122,7 @@ export const restore = async (
       case "symlink":
         await clearFor(full, false);
         await symlink(v.meta.linkTarget ?? "", full);
-        await lutimes(full, v.meta.mtimeMs / 1000, v.meta.mtimeMs / 1000).catch(() => undefined);
+        await lutimes(full, utimesSeconds(v.meta.mtimeMs), utimesSeconds(v.meta.mtimeMs)).catch(() => undefined);
         report = { ...report, symlinks: report.symlinks + 1 };
         break;
       case "file": {
@@ -129,7 +138,7 @@ export const restore = async (
     const full = join(root, ...d.path.split("/"));
     await chmod(full, d.meta!.mode);
     // The agent records no directory mtime (0: it changes with every entry); a restored directory keeps today's.
-    if (d.meta!.mtimeMs > 0) await utimes(full, d.meta!.mtimeMs / 1000, d.meta!.mtimeMs / 1000);
+    if (d.meta!.mtimeMs > 0) await utimes(full, utimesSeconds(d.meta!.mtimeMs), utimesSeconds(d.meta!.mtimeMs));
   }
   return E.right(report);
 };
@@ -157,7 +166,7 @@ const restoreFile = async (store: TreeSource, full: string, v: History.Version):
     await handle.close();
   }
   await chmod(temp, meta.mode);
-  await utimes(temp, meta.mtimeMs / 1000, meta.mtimeMs / 1000);
+  await utimes(temp, utimesSeconds(meta.mtimeMs), utimesSeconds(meta.mtimeMs));
   await clearFor(full, false);
   await rename(temp, full);
   return E.right(data.right.length);

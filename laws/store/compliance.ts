@@ -48,8 +48,8 @@ const dump = async (store: Store.Store, source: string) => {
   return items;
 };
 
-const fileAt = (path: ItemPath, text: string, seq: number, base: Event.ItemCreated["base"] = null): Event.Event => {
-  const local = Model.localItem(path, { text, mtimeMs: 1000 });
+const fileAt = (path: ItemPath, text: string, seq: number, base: Event.ItemCreated["base"] = null, mtimeMs = 1000): Event.Event => {
+  const local = Model.localItem(path, { text, mtimeMs });
   const chunks = [...local.chunks].map(([digest, bytes]) => ({ digest: digest as Digest, bytes }));
   return Event.stamp({ source: Model.source, seq, at: seq }, { _tag: "ItemCreated", path, meta: local.meta, manifest: local.manifest, chunks, base, origin: "live" });
 };
@@ -207,8 +207,20 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>, pl
     assert.ok(E.isRight(out), JSON.stringify(out));
     for (const [p, t] of Object.entries(texts)) assert.is(await readFile(join(target, p), "utf8"), t, p);
     const st = await lstat(join(target, "a.txt"));
-    assert.is(st.mtimeMs, 1000);
+    assert.is(Math.floor(st.mtimeMs), 1000);
     assert.equal((await readdir(target)).sort(), ["a.txt", "d", "é.txt"]);
+  });
+
+  test("a restored file reads back the millisecond its version was stored with", async () => {
+    // Today's times in seconds as a double keep about a quarter of a microsecond: 50 consecutive
+    // milliseconds include many that `ms / 1000` would set a hair below (read back one less).
+    const source = freshSource();
+    const base = 1_764_762_223_300;
+    const events = renumber(Array.from({ length: 50 }, (_, i) => fileAt(`f${i}` as ItemPath, `file ${i}`, i + 1, null, base + i)), source);
+    await appendOk(store, source, events);
+    const target = join(dir, `restore-${source}`);
+    assert.ok(E.isRight(await Restore.restore(store, source, { seq: events.length }, target)));
+    for (let i = 0; i < 50; i++) assert.is(Math.floor((await lstat(join(target, `f${i}`))).mtimeMs), base + i, `f${i}`);
   });
 
   test("restore recreates directories and links and never follows a link out of the target", async () => {
