@@ -12,7 +12,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, open, rename, rm, symlink, utimes, chmod, lutimes } from "node:fs/promises";
+import { type FileHandle, lstat, mkdir, open, rename, rm, symlink, utimes, chmod, lutimes } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import type * as History from "../core/History.ts";
 import * as Digest from "../core/Digest.ts";
@@ -145,29 +145,44 @@ export const restore = async (
 
 const restoreFile = async (store: TreeSource, full: string, v: History.Version): Promise<E.Either<RestoreError, number>> => {
   const meta = v.meta!;
-  const chunks = new Map<string, Uint8Array>();
-  for (const ref of v.manifest) {
-    if (chunks.has(ref.digest)) continue;
-    const bytes = await store.chunk(ref.digest);
-    if (bytes === undefined) return E.left({ _tag: "ChunkMissing", path: v.path, digest: ref.digest });
-    // The bytes themselves are hashed: a chunk damaged on disk must fail the restore, not restore wrong data.
-    if (Digest.of(store.hash, bytes) !== ref.digest) return E.left({ _tag: "DigestMismatch", path: v.path });
-    chunks.set(ref.digest, bytes);
-  }
-  const data = Manifest.assemble(v.manifest, (d) => chunks.get(d));
-  if (E.isLeft(data)) return E.left({ _tag: "ChunkMissing", path: v.path, digest: data.left.digest });
-  if (data.right.length !== meta.size || Manifest.contentDigest(v.manifest, store.hash) !== meta.digest) return E.left({ _tag: "DigestMismatch", path: v.path });
+  // The manifest must describe the version: its size, and the content digest made from its chunk digests.
+  if (Manifest.size(v.manifest) !== meta.size || Manifest.contentDigest(v.manifest, store.hash) !== meta.digest) return E.left({ _tag: "DigestMismatch", path: v.path });
   const temp = join(full, "..", `.tidemark-restore-${randomBytes(6).toString("hex")}`);
   const handle = await open(temp, "wx", meta.mode);
+  let written: E.Either<RestoreError, number>;
   try {
-    await handle.writeFile(data.right);
-    await handle.sync();
+    written = await writeChunks(store, handle, v);
+    if (E.isRight(written)) await handle.sync();
   } finally {
     await handle.close();
+  }
+  if (E.isLeft(written)) {
+    await rm(temp, { force: true });
+    return written;
   }
   await chmod(temp, meta.mode);
   await utimes(temp, utimesSeconds(meta.mtimeMs), utimesSeconds(meta.mtimeMs));
   await clearFor(full, false);
   await rename(temp, full);
-  return E.right(data.right.length);
+  return written;
+};
+
+/**
+ * Writes a version's chunks in order, one at a time: a restore holds one chunk, not the file (a whole
+ * file in memory cost twice its size, and one over 4 GiB could not be restored at all). Each chunk's
+ * bytes are hashed against its digest — a chunk damaged on disk fails the restore, not restores wrong
+ * data — and a chunk repeated in a row (a run of zeros) is fetched once.
+ */
+const writeChunks = async (store: TreeSource, handle: FileHandle, v: History.Version): Promise<E.Either<RestoreError, number>> => {
+  let last: { readonly digest: string; readonly bytes: Uint8Array } | undefined;
+  let at = 0;
+  for (const ref of v.manifest) {
+    const bytes = last?.digest === ref.digest ? last.bytes : await store.chunk(ref.digest);
+    if (bytes === undefined || bytes.length !== ref.size) return E.left({ _tag: "ChunkMissing", path: v.path, digest: ref.digest });
+    if (last?.digest !== ref.digest && Digest.of(store.hash, bytes) !== ref.digest) return E.left({ _tag: "DigestMismatch", path: v.path });
+    for (let done = 0; done < bytes.length; ) done += (await handle.write(bytes, done, bytes.length - done, at + done)).bytesWritten;
+    at += bytes.length;
+    last = { digest: ref.digest, bytes };
+  }
+  return E.right(at);
 };

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite } from "uvu";
@@ -271,6 +271,45 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>, pl
       assert.equal(await readdir(target), []);
     } finally {
       await placement.overwrite(store.db, join(dir, "packs"), ref.digest, original!);
+    }
+  });
+
+  test("restore writes a file chunk by chunk: a chunk repeated in a row is fetched once, a damaged later chunk leaves the target's file as it was", async () => {
+    const source = freshSource();
+    // 64 KiB of one letter: max-size chunks (512 bytes here), all alike, and a different tail.
+    const text = "z".repeat(64 * 1024) + "tail of the file";
+    const file = fileAt("zeros.txt" as ItemPath, text, 1) as Event.ItemCreated;
+    await appendOk(store, source, renumber([file], source));
+    const target = join(dir, `repeated-${source}`);
+    // At each fetch, how many bytes the file being restored already holds (streamed, not assembled first).
+    const fetched: Array<readonly [string, number]> = [];
+    const writtenSoFar = async (): Promise<number> => {
+      const temp = (await readdir(target).catch(() => [])).find((n) => n.startsWith(".tidemark-restore-"));
+      return temp === undefined ? -1 : (await lstat(join(target, temp))).size;
+    };
+    const counting: Restore.TreeSource = {
+      treeAsOf: (s, q) => store.treeAsOf(s, q),
+      hash: store.hash,
+      chunk: async (d) => (fetched.push([d, await writtenSoFar()]), store.chunk(d)),
+    };
+    assert.ok(E.isRight(await Restore.restore(counting, source, { seq: 1 }, target)));
+    assert.is(await readFile(join(target, "zeros.txt"), "utf8"), text);
+    assert.ok(file.manifest.length > 100, `${file.manifest.length} chunks`);
+    assert.is(fetched.length, new Set(file.manifest.map((c) => c.digest)).size);
+    const tail = file.manifest[file.manifest.length - 1]!;
+    assert.is(fetched[fetched.length - 1]![1], text.length - tail.size, "every chunk before the last was written before the last was fetched");
+    const original = await store.chunk(tail.digest);
+    const damaged = original!.slice();
+    damaged[0] = damaged[0]! ^ 0xff;
+    await placement.overwrite(store.db, join(dir, "packs"), tail.digest, damaged);
+    try {
+      await writeFile(join(target, "zeros.txt"), "kept");
+      const out = await Restore.restore(store, source, { seq: 1 }, target);
+      assert.ok(E.isLeft(out) && out.left._tag === "DigestMismatch", JSON.stringify(out));
+      assert.equal(await readdir(target), ["zeros.txt"]);
+      assert.is(await readFile(join(target, "zeros.txt"), "utf8"), "kept");
+    } finally {
+      await placement.overwrite(store.db, join(dir, "packs"), tail.digest, original!);
     }
   });
 
