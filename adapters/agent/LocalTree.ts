@@ -50,6 +50,13 @@ export const syncReadBytes = 1024 * 1024;
  */
 const settled = (readAt: number, mtimeMs: number): boolean => readAt - mtimeMs > (mtimeMs % 1000 === 0 ? 2000 : 100);
 
+/**
+ * The largest file the agent reads (a file is read into one typed array, whose length Node 20 caps
+ * at 4 GiB; its manifest, one event, must also stay within the store's event limit). A larger file is
+ * reported unreadable, with its size, and the store keeps whatever version it has.
+ */
+export const maxFileBytes = 2 ** 32;
+
 /** Why an item could not be read (other than being gone). */
 export interface Unreadable {
   readonly path: string;
@@ -297,11 +304,17 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
       if (drop(path)) changes++;
       return undefined;
     };
+    const unreadable = (reason: string): Unreadable => {
+      const u: Unreadable = { path, reason };
+      options.onUnreadable?.(u);
+      return u;
+    };
     try {
       const st = lstatSync(abs, { throwIfNoEntry: false });
       if (st === undefined) return gone();
       const type = typeOf(st);
       if (type === undefined || isExcluded(abs)) return undefined;
+      if (type === "file" && st.size > maxFileBytes) throw unreadable(`it is ${(st.size / 2 ** 30).toFixed(1)} GiB, and files over 4 GiB are not protected yet`);
       if (type === "dir") return { path, meta: metaOf(st, "dir", null, 0, null), manifest: [], chunks: new Map() };
       if (type === "symlink") {
         const target = readlinkSync(abs, "utf8");
@@ -310,11 +323,10 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
       }
       return await readFileItem(path, st, withBytes, storeHas);
     } catch (e) {
+      if (isUnreadable(e)) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") return gone();
-      const u: Unreadable = { path, reason: code ?? String(e) };
-      options.onUnreadable?.(u);
-      throw u;
+      throw unreadable(code ?? String(e));
     }
   };
 

@@ -3,7 +3,7 @@
 // chunks the store lacks — checked against their digests — when a file is unchanged since it was
 // last read whole.
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -198,5 +198,26 @@ test("a file that must be read mostly anyway is read whole", () =>
     const again = (await tree.read("big" as ItemPath.ItemPath, true, new Set([whole.manifest[0]!.digest])))!;
     assert.is(again.chunks.size, new Set(whole.manifest.map((c) => c.digest)).size);
   }));
+
+
+test("a file over 4 GiB is reported unreadable with its size, not read", async () => {
+  const root = await mkdtemp(join(tmpdir(), "tidemark-localtree-"));
+  try {
+    // Sparse: no disk or memory is used for its holes.
+    const handle = await open(join(root, "huge.img"), "w");
+    await handle.truncate(LocalTree.maxFileBytes + 1);
+    await handle.close();
+    const seen: Array<LocalTree.Unreadable> = [];
+    const tree = LocalTree.make(root, { onUnreadable: (u) => seen.push(u) });
+    const path = ItemPath.parse("huge.img");
+    assert.ok(E.isRight(path));
+    const error = await tree.read(path.right).then(() => undefined, (e: unknown) => e);
+    assert.ok(LocalTree.isUnreadable(error), String(error));
+    assert.match(error.reason, /4\.0 GiB, and files over 4 GiB are not protected yet/);
+    assert.equal(seen, [error]);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
 
 test.run();
