@@ -149,17 +149,16 @@ const restoreFile = async (store: TreeSource, full: string, v: History.Version):
   if (Manifest.size(v.manifest) !== meta.size || Manifest.contentDigest(v.manifest, store.hash) !== meta.digest) return E.left({ _tag: "DigestMismatch", path: v.path });
   const temp = join(full, "..", `.tidemark-restore-${randomBytes(6).toString("hex")}`);
   const handle = await open(temp, "wx", meta.mode);
-  let written: E.Either<RestoreError, number>;
+  // A failure — a refused chunk, or the store lost mid-file — leaves no temporary file behind.
+  let written: E.Either<RestoreError, number> | undefined;
   try {
     written = await writeChunks(store, handle, v);
     if (E.isRight(written)) await handle.sync();
   } finally {
     await handle.close();
+    if (written === undefined || E.isLeft(written)) await rm(temp, { force: true });
   }
-  if (E.isLeft(written)) {
-    await rm(temp, { force: true });
-    return written;
-  }
+  if (E.isLeft(written)) return written;
   await chmod(temp, meta.mode);
   await utimes(temp, utimesSeconds(meta.mtimeMs), utimesSeconds(meta.mtimeMs));
   await clearFor(full, false);

@@ -298,6 +298,12 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>, pl
     assert.is(fetched.length, new Set(file.manifest.map((c) => c.digest)).size);
     const tail = file.manifest[file.manifest.length - 1]!;
     assert.is(fetched[fetched.length - 1]![1], text.length - tail.size, "every chunk before the last was written before the last was fetched");
+    // The store lost while the file is being written: the restore fails and leaves no temporary file.
+    const lost: Restore.TreeSource = { ...counting, chunk: (d) => (d === tail.digest ? Promise.reject(new Error("connection lost")) : store.chunk(d)) };
+    const broken = join(dir, `lost-${source}`);
+    const failed = await Restore.restore(lost, source, { seq: 1 }, broken).then(() => "resolved", (e: Error) => e.message);
+    assert.is(failed, "connection lost");
+    assert.equal(await readdir(broken), []);
     const original = await store.chunk(tail.digest);
     const damaged = original!.slice();
     damaged[0] = damaged[0]! ^ 0xff;
