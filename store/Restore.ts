@@ -18,6 +18,7 @@ import type * as History from "../core/History.ts";
 import * as Digest from "../core/Digest.ts";
 import * as ItemPath from "../core/ItemPath.ts";
 import * as Manifest from "../core/Manifest.ts";
+import { appendPieces } from "./Chunks.ts";
 import { makeDirectory } from "./Directory.ts";
 
 /**
@@ -179,7 +180,7 @@ const writeChunks = async (store: TreeSource, handle: FileHandle, v: History.Ver
     const bytes = last?.digest === ref.digest ? last.bytes : await store.chunk(ref.digest);
     if (bytes === undefined || bytes.length !== ref.size) return E.left({ _tag: "ChunkMissing", path: v.path, digest: ref.digest });
     if (last?.digest !== ref.digest && Digest.of(store.hash, bytes) !== ref.digest) return E.left({ _tag: "DigestMismatch", path: v.path });
-    for (let done = 0; done < bytes.length; ) done += (await handle.write(bytes, done, bytes.length - done, at + done)).bytesWritten;
+    await appendPieces(handle, [bytes]);
     at += bytes.length;
     last = { digest: ref.digest, bytes };
   }
