@@ -199,10 +199,8 @@ test("a file that must be read mostly anyway is read whole", () =>
     assert.is(again.chunks.size, new Set(whole.manifest.map((c) => c.digest)).size);
   }));
 
-
-test("a file over 4 GiB is reported unreadable with its size, not read", async () => {
-  const root = await mkdtemp(join(tmpdir(), "tidemark-localtree-"));
-  try {
+test("a file over 4 GiB is reported unreadable with its size, not read", () =>
+  withTree(async (root) => {
     // Sparse: no disk or memory is used for its holes.
     const handle = await open(join(root, "huge.img"), "w");
     await handle.truncate(LocalTree.maxFileBytes + 1);
@@ -215,9 +213,6 @@ test("a file over 4 GiB is reported unreadable with its size, not read", async (
     assert.ok(LocalTree.isUnreadable(error), String(error));
     assert.match(error.reason, /4\.0 GiB, and files over 4 GiB are not protected yet/);
     assert.equal(seen, [error]);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-});
+  }));
 
 test.run();

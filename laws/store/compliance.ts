@@ -81,6 +81,19 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>, pl
     await rm(dir, { recursive: true, force: true });
   });
 
+  /** Runs `body` with the stored bytes of one chunk damaged (its first byte flipped), then puts them back. */
+  const withDamagedChunk = async (digest: string, body: () => Promise<void>): Promise<void> => {
+    const original = (await store.chunk(digest))!;
+    const damaged = original.slice();
+    damaged[0] = damaged[0]! ^ 0xff;
+    await placement.overwrite(store.db, join(dir, "packs"), digest, damaged);
+    try {
+      await body();
+    } finally {
+      await placement.overwrite(store.db, join(dir, "packs"), digest, original);
+    }
+  };
+
   test("live projections equal a rebuild from the log after any appends", () =>
     check(fc.asyncProperty(validLog, fc.nat(), async (log, cut) => {
       const source = freshSource();
@@ -259,19 +272,12 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>, pl
     const source = freshSource();
     const file = fileAt("damaged.txt" as ItemPath, "precious ".repeat(100), 1) as Event.ItemCreated;
     await appendOk(store, source, renumber([file], source));
-    const ref = file.manifest[0]!;
-    const original = await store.chunk(ref.digest);
-    const damaged = original!.slice();
-    damaged[0] = damaged[0]! ^ 0xff;
-    await placement.overwrite(store.db, join(dir, "packs"), ref.digest, damaged);
-    try {
+    await withDamagedChunk(file.manifest[0]!.digest, async () => {
       const target = join(dir, `damaged-${source}`);
       const out = await Restore.restore(store, source, { seq: 1 }, target);
       assert.ok(E.isLeft(out) && out.left._tag === "DigestMismatch", JSON.stringify(out));
       assert.equal(await readdir(target), []);
-    } finally {
-      await placement.overwrite(store.db, join(dir, "packs"), ref.digest, original!);
-    }
+    });
   });
 
   test("restore writes a file chunk by chunk: a chunk repeated in a row is fetched once, a damaged later chunk leaves the target's file as it was", async () => {
@@ -304,19 +310,13 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>, pl
     const failed = await Restore.restore(lost, source, { seq: 1 }, broken).then(() => "resolved", (e: Error) => e.message);
     assert.is(failed, "connection lost");
     assert.equal(await readdir(broken), []);
-    const original = await store.chunk(tail.digest);
-    const damaged = original!.slice();
-    damaged[0] = damaged[0]! ^ 0xff;
-    await placement.overwrite(store.db, join(dir, "packs"), tail.digest, damaged);
-    try {
+    await withDamagedChunk(tail.digest, async () => {
       await writeFile(join(target, "zeros.txt"), "kept");
       const out = await Restore.restore(store, source, { seq: 1 }, target);
       assert.ok(E.isLeft(out) && out.left._tag === "DigestMismatch", JSON.stringify(out));
       assert.equal(await readdir(target), ["zeros.txt"]);
       assert.is(await readFile(join(target, "zeros.txt"), "utf8"), "kept");
-    } finally {
-      await placement.overwrite(store.db, join(dir, "packs"), tail.digest, original!);
-    }
+    });
   });
 
   test("bad input is refused with a typed error and nothing is written", async () => {
