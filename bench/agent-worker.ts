@@ -3,7 +3,8 @@
  * prints `ready`, waits for `go` on stdin, runs the agent until it is in sync with the store (backup,
  * nothing pending, everything acknowledged), prints `synced <wall ms> <cpu ms>` and exits.
  *
- * Usage: node --expose-gc --import tsx bench/agent-worker.ts ROOT ADDRESS SOURCE SPOOL
+ * Usage: node --expose-gc --import tsx bench/agent-worker.ts ROOT ADDRESS SOURCE SPOOL (the benchmark
+ * runs it from a bundle, as the `tidemark` command runs: `adapters/cli/bundle.mjs`)
  *
  * @module
  */
@@ -13,7 +14,7 @@ import * as Agent from "../adapters/agent/Agent.ts";
 import type { SourceId } from "../core/Codecs.ts";
 
 const [root, address, source, spoolDir] = process.argv.slice(2) as [string, string, SourceId, string];
-// What loading left behind (tsx compiles the TypeScript here) is collected now, with the rest of the
+// What loading left behind (tsx, when used, compiles the TypeScript here) is collected now, with the rest of the
 // start-up, not by the timed run's first collections: in 8 runs of scenario 2 each, the agent's CPU
 // time was 346 ms (median) without this collection and 316 ms with it.
 (globalThis as { gc?: () => void }).gc?.();

@@ -24,6 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { freshBundle } from "../adapters/cli/bundle.mjs";
 import * as Relay from "./Relay.ts";
 import * as Trees from "./Trees.ts";
 
@@ -35,8 +36,19 @@ if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
   process.exit(2);
 }
 const MiB = 1024 * 1024;
-const cli = fileURLToPath(new URL("../adapters/cli/tidemark.mjs", import.meta.url));
-const worker = fileURLToPath(new URL("./agent-worker.ts", import.meta.url));
+const at = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+const cli = at("../adapters/cli/tidemark.mjs");
+/**
+ * The agent worker runs as the `tidemark` command runs: from a bundle of the sources (bundle.mjs,
+ * the same build), else through tsx.
+ */
+const bundled = freshBundle({
+  entry: at("./agent-worker.ts"),
+  sources: [at("../core"), at("../store"), at("../adapters"), at(".")],
+  also: [at("../node_modules/.package-lock.json")],
+  out: at("../node_modules/.cache/tidemark/bench-agent-worker.mjs"),
+});
+const worker = bundled === undefined ? ["--import", "tsx", at("./agent-worker.ts")] : [bundled];
 const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 const work = await mkdtemp(join(base, "tidemark-resync-"));
 const tick = 100; // clock ticks per second in /proc/<pid>/stat (CLK_TCK on Linux)
@@ -133,7 +145,7 @@ const runRsync = async (relay: Relay.Relay, daemonPid: number, src: string, modu
 
 const runTidemark = async (relay: Relay.Relay, storePid: number, root: string, source: string): Promise<Figures> => {
   relay.reset();
-  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", worker, root, `127.0.0.1:${relay.port}`, source, join(work, `spool-${source}`)], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--expose-gc", ...worker, root, `127.0.0.1:${relay.port}`, source, join(work, `spool-${source}`)], { stdio: ["pipe", "pipe", "inherit"] });
   await waitFor(child, /ready/);
   const before = await cpuOf(storePid);
   child.stdin!.write("go\n");
@@ -181,7 +193,7 @@ const main = async (): Promise<number> => {
   const large = quick ? [8 * MiB, 16 * MiB] : [64 * MiB, 64 * MiB, 96 * MiB, 128 * MiB];
   const scale = quick ? [1000, 10_000] : [10_000, 100_000];
   const src = join(work, "src");
-  console.log(`# ${quick ? "quick" : "full"} run in ${work}`);
+  console.log(`# ${quick ? "quick" : "full"} run in ${work}; the agent runs ${bundled === undefined ? "through tsx (no bundle could be built)" : "from a bundle, as the tidemark command does"}`);
   const total = await Trees.build(src, 1, files, large);
   const scaled = await Promise.all(scale.map(async (n) => {
     const root = join(work, `tree-${n}`);
