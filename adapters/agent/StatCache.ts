@@ -7,11 +7,13 @@
  * 100,000 entries those cost a start ~220 ms, most of it the collector's). An entry is found by a
  * binary search, and a sorted listing is matched against the whole cache in one pass.
  *
- * Text: a header line `tidemark stat cache 3`, then per entry
+ * Text: a header line `tidemark stat cache 4`, then per entry
  * `path \0 key \0 readAt \0 print \0 digest \0 size,mode,mtimeMs;chunk:size,chunk:size… \0`.
  * `print` is the item's 128-bit fingerprint in hex, or empty when not computed. (Version 2 wrote
  * stat keys with times in fractional milliseconds: its entries would match nothing, so it is dropped.
- * Entries out of key order — an older agent wrote them in the order it read them — are sorted once.)
+ * Version 3 is version 4 whose entries may be out of key order — an older agent wrote them in the
+ * order it read them: they are sorted once. Version 4 is always written in key order, and read back
+ * without checking the order again, which cost ~20 ms at 100,000 entries.)
  *
  * @example
  * const text = StatCache.encode(entries);               // entries: [path, Cached] pairs
@@ -38,7 +40,9 @@ export interface Cached {
   print?: Fingerprint.Fingerprint | undefined;
 }
 
-const header = "tidemark stat cache 3\n";
+const header = "tidemark stat cache 4\n";
+/** Version 3's header: the same records, perhaps out of key order. */
+const unsortedHeader = "tidemark stat cache 3\n";
 const fieldsPerEntry = 6;
 /** Numbers per entry in `Stored.starts`: where each field starts, then one past the entry's last NUL. */
 const stride = fieldsPerEntry + 1;
@@ -397,7 +401,8 @@ const sortedStarts = (text: string, starts: Int32Array): Int32Array => {
  * @category decoding
  */
 export const decode = (text: string): Stored => {
-  if (!text.startsWith(header)) return empty;
+  const sorted = text.startsWith(header);
+  if (!sorted && !text.startsWith(unsortedHeader)) return empty;
   // Sized for entries of ~100 characters, grown when they are shorter.
   let starts = new Int32Array(stride * Math.ceil(text.length / 100));
   let n = 0;
@@ -416,5 +421,6 @@ export const decode = (text: string): Stored => {
     }
     starts[n++] = at;
   }
-  return stored(text, sortedStarts(text, starts.slice(0, n)));
+  const table = starts.slice(0, n);
+  return stored(text, sorted ? table : sortedStarts(text, table));
 };

@@ -50,11 +50,11 @@ const foundByPath = (entries: ReadonlyArray<readonly [string, Cached]>, other: s
   return found && (entries.some(([p]) => p === other) || StatCache.indexOf(stored, other) === -1);
 };
 
-/** Text written in another order (an older agent wrote entries in reading order) is read back in key order. */
+/** Version 3's text written in another order (an older agent wrote entries in reading order) is read back in key order. */
 const sortsOlderText = (entries: ReadonlyArray<readonly [string, Cached]>): boolean => {
   const sorted = StatCache.entries(StatCache.decode(StatCache.encode(entries)));
   const headerOnly = StatCache.encode([]);
-  const reversed = headerOnly + [...sorted].reverse().map((pair) => StatCache.encode([pair]).slice(headerOnly.length)).join("");
+  const reversed = "tidemark stat cache 3\n" + [...sorted].reverse().map((pair) => StatCache.encode([pair]).slice(headerOnly.length)).join("");
   const back = StatCache.decode(reversed);
   const paths = StatCache.entries(back).map(([p]) => p);
   return JSON.stringify(paths) === JSON.stringify(sorted.map(([p]) => p)) && paths.every((p, i) => StatCache.indexOf(back, p) === i);
@@ -105,7 +105,9 @@ test("text of another format (an older agent's JSON cache) reads as an empty cac
   const text = StatCache.encode([["a", { key: "1:2:3:4:5", readAt: 1, meta: { type: "file", size: 1, mode: 420, mtimeMs: 1, digest: null, linkTarget: null }, manifest: [] }]]);
   assert.is(StatCache.size(StatCache.decode(text)), 1);
   assert.is(StatCache.size(StatCache.decode(text.slice(0, -3))), 0, "a cut record");
-  assert.is(StatCache.size(StatCache.decode(text.replace("stat cache 3", "stat cache 2"))), 0, "version 2, whose keys held fractional milliseconds");
+  assert.ok(text.startsWith("tidemark stat cache 4\n"));
+  assert.is(StatCache.size(StatCache.decode(text.replace("stat cache 4", "stat cache 3"))), 1, "version 3, the same records");
+  assert.is(StatCache.size(StatCache.decode(text.replace("stat cache 4", "stat cache 2"))), 0, "version 2, whose keys held fractional milliseconds");
 });
 
 test.run();
