@@ -103,7 +103,7 @@ const backoff = (maxMs: number) =>
  */
 export const start = async (options: Options): Promise<Running> => {
   const log = options.log ?? (() => {});
-  const spool = await Spool.open(options.spoolDir, { source: options.source, root: options.root });
+  const spool = await Spool.open(options.spoolDir, { source: options.source, root: options.root }, log);
   if (spool.damaged) log("the local spool was damaged; it was discarded and the tree will be compared in full");
   const shell: Shell = {
     options,

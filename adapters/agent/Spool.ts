@@ -21,7 +21,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { createHash } from "node:crypto";
-import { statSync, writeSync, writevSync } from "node:fs";
+import { ftruncateSync, statSync, writeSync, writevSync } from "node:fs";
 import { open as openFile, readFile, rename, rm, type FileHandle, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
@@ -133,11 +133,13 @@ export class SpoolError extends Error {}
 
 const lock = async (dir: string): Promise<() => Promise<void>> => {
   const file = join(dir, "lock");
+  let refused: Error | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await writeFile(file, String(process.pid), { flag: "wx" });
       return () => rm(file, { force: true });
-    } catch {
+    } catch (e) {
+      refused = e as Error;
       const pid = Number(await readFile(file, "utf8").catch(() => "0"));
       const alive = pid > 0 && (() => {
         try {
@@ -151,7 +153,8 @@ const lock = async (dir: string): Promise<() => Promise<void>> => {
       await rm(file, { force: true });
     }
   }
-  throw new SpoolError(`cannot lock the spool ${dir}`);
+  // Not held by another agent, yet not writable: a full disk, a read-only one, no permission.
+  throw new SpoolError(`cannot lock the spool ${dir}: ${refused?.message ?? "unknown reason"}`);
 };
 
 /** The agent's spool. */
@@ -159,11 +162,18 @@ export type Spool = Awaited<ReturnType<typeof open>>;
 
 /**
  * Opens (creating if needed) the spool in `dir` for a source and root. Throws `SpoolError` when it
- * belongs to another source or root, or another live agent holds it.
+ * belongs to another source or root, another live agent holds it, or it cannot be written at all.
+ *
+ * Once open, a write that fails (the disk full, a file size limit) does not stop the agent: the log
+ * is emptied rather than left with a torn record, and events go on to the store without being
+ * spooled (they are kept in memory for a replay on reconnect, as ever) until every pending event is
+ * acknowledged; then the log starts afresh. An agent restarted meanwhile finds no pending event and
+ * compares the whole tree with the store, as every start does, so nothing is lost but the
+ * intermediate versions not yet acknowledged. `log` hears of each such episode once.
  *
  * @category constructors
  */
-export const open = async (dir: string, identity: { readonly source: string; readonly root: string }) => {
+export const open = async (dir: string, identity: { readonly source: string; readonly root: string }, log: (line: string) => void = () => {}) => {
   await makeDirectory(dir).catch((e: unknown) => {
     throw new SpoolError(`cannot create the spool ${dir}: ${(e as Error).message}`);
   });
@@ -190,7 +200,30 @@ export const open = async (dir: string, identity: { readonly source: string; rea
     await writeFile(temp, JSON.stringify({ ...next, checksum: hexOf(JSON.stringify(next)) }));
     await rename(temp, stateFile);
   };
-  if (typeof found !== "object" || damaged) await saveState(state);
+  if (typeof found !== "object" || damaged) {
+    await saveState(state).catch(async (e: Error) => {
+      await handle.close();
+      await unlock();
+      throw new SpoolError(`cannot write the spool ${dir}: ${e.message}`);
+    });
+  }
+  /** Why the log could not be written, while it stays empty (until every pending event is acknowledged). */
+  let unwritable: string | undefined;
+  const append = (pieces: ReadonlyArray<Uint8Array>): void => {
+    if (unwritable !== undefined || pieces.length === 0) return;
+    try {
+      writeAll(handle, pieces);
+    } catch (e) {
+      unwritable = (e as Error).message;
+      try {
+        // Emptying a file needs no space. If even that fails, a restart finds the log torn or damaged: it compares everything then too.
+        ftruncateSync(handle.fd, 0);
+      } catch {
+        // As above.
+      }
+      log(`cannot write the spool ${dir} (${unwritable}); events go to the store unspooled until all pending ones are acknowledged, and a restart meanwhile compares the whole tree`);
+    }
+  };
 
   // Writes, acknowledgements and truncation arrive from different callers; they run one at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -200,10 +233,11 @@ export const open = async (dir: string, identity: { readonly source: string; rea
     return run;
   };
 
-  /** Starts an empty log file (all acknowledged, or the spool was dropped). */
+  /** Starts an empty log file (all acknowledged, or the spool was dropped), to be written again. */
   const restartLog = async (): Promise<void> => {
     await handle.close();
     handle = await openFile(logFile, "w");
+    unwritable = undefined;
   };
 
   const cacheFile = join(dir, "stat-cache");
@@ -240,7 +274,13 @@ export const open = async (dir: string, identity: { readonly source: string; rea
     state: () => state,
     /** Unacknowledged events, in sequence order. */
     pending: (): ReadonlyArray<Event.Event> => pending,
-    setGeneration: (generation: string) => serial(() => (state.generation === generation ? Promise.resolve() : saveState({ ...state, generation }))),
+    /** Remembers the store's generation (not persisted when the spool cannot be written: a restart then compares everything). */
+    setGeneration: (generation: string) =>
+      serial(() =>
+        state.generation === generation
+          ? Promise.resolve()
+          : saveState({ ...state, generation }).catch((e: Error) => log(`cannot write the spool ${dir} (${e.message}); the store's generation is not remembered`))
+      ),
     /** Records events as they are decided (in memory until `write`). */
     add: (events: ReadonlyArray<Event.Event>): void => {
       for (const e of events) unwritten.push(...record(e));
@@ -249,10 +289,9 @@ export const open = async (dir: string, identity: { readonly source: string; rea
     /** Writes the events added since the last write: they must be in the log before they are sent. */
     write: (): Promise<void> =>
       serial(async () => {
-        if (unwritten.length === 0) return;
         const pieces = unwritten;
         unwritten = [];
-        writeAll(handle, pieces);
+        append(pieces);
       }),
     /** Drops every event up to `seq`. */
     acked: (seq: number): Promise<void> =>
@@ -270,7 +309,7 @@ export const open = async (dir: string, identity: { readonly source: string; rea
       }),
     close: (): Promise<void> =>
       serial(async () => {
-        writeAll(handle, unwritten);
+        append(unwritten);
         unwritten = [];
         await handle.close();
         await unlock();

@@ -2,38 +2,19 @@
 // where they lie) read back exactly after a reopen; a torn tail — a crash mid-write — is dropped with
 // the events before it kept; a damaged record (header or chunk bytes) makes the whole spool count as
 // lost; an earlier agent's records are still read.
-import { createHash, randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as Spool from "../../adapters/agent/Spool.ts";
-import { sha256 } from "../../adapters/Sha256.ts";
+import { created, identity } from "./spooled.ts";
 import type * as Event from "../../core/Event.ts";
-import * as Digest from "../../core/Digest.ts";
 import * as Envelope from "../../core/Envelope.ts";
-
-const identity = { source: "spooled", root: "/srv/data" };
-
-/** An event creating `path` with `chunks` chunks of random bytes (some large). */
-const created = (seq: number, path: string, chunks: number): Event.Event => {
-  const data = Array.from({ length: chunks }, (_, k) => new Uint8Array(randomBytes(k === 0 ? 70_000 : 300 + k)));
-  const refs = data.map((bytes) => ({ digest: Digest.of(sha256, bytes), size: bytes.length }));
-  const size = data.reduce((n, b) => n + b.length, 0);
-  return {
-    _tag: "ItemCreated",
-    path,
-    meta: { type: "file", size, mode: 0o644, mtimeMs: 1_700_000_000_000 + seq, digest: refs[0]?.digest ?? null, linkTarget: null },
-    manifest: refs,
-    chunks: refs.map((r, k) => ({ digest: r.digest, bytes: data[k]! })),
-    base: null,
-    origin: "live",
-    source: identity.source,
-    seq,
-    at: 1_700_000_000_000 + seq,
-  } as unknown as Event.Event;
-};
 
 const withSpool = async (body: (dir: string) => Promise<void>): Promise<void> => {
   const dir = await mkdtemp(join(tmpdir(), "tidemark-spool-"));
@@ -119,6 +100,25 @@ test("records an earlier agent wrote (the whole payload hashed) are still read",
     const again = await Spool.open(dir, identity);
     assert.is(again.damaged, false);
     assert.equal(plain(again.pending()), plain(events));
+    await again.close();
+  }));
+
+test("a log the kernel refuses to grow is emptied, not left torn; its events stay pending, and it is written again once all are acknowledged", () =>
+  withSpool(async (dir) => {
+    // 200 blocks of 1 KiB: two of the fixture's ~70 KB events fit, the third is refused (EFBIG), as a full disk refuses (ENOSPC).
+    const fixture = fileURLToPath(new URL("../fixtures/spool-limited.ts", import.meta.url));
+    const ran = spawnSync("bash", ["-c", 'ulimit -f 200 && exec "$@"', "bash", process.execPath, "--import", "tsx", fixture, dir, "5"], { encoding: "utf8", timeout: 60_000 });
+    assert.is(ran.status, 0, ran.stderr);
+    const seen = JSON.parse(ran.stdout) as { logs: Array<string>; sizes: Array<number>; pendingWhileFull: number; sizeAfter: number };
+    assert.is(seen.logs.length, 1, seen.logs.join("\n"));
+    assert.match(seen.logs[0]!, /cannot write the spool .*File too large.*unspooled/i);
+    assert.ok(seen.sizes[0]! > 70_000 && seen.sizes[1]! > seen.sizes[0]!, `the first writes landed: ${seen.sizes}`);
+    assert.equal(seen.sizes.slice(2), [0, 0, 0], "emptied at the refused write, and left empty");
+    assert.is(seen.pendingWhileFull, 5);
+    assert.ok(seen.sizeAfter > 0, "written again once everything was acknowledged");
+    const again = await Spool.open(dir, identity);
+    assert.is(again.damaged, false);
+    assert.equal(again.pending().map((e) => e.seq), [6]);
     await again.close();
   }));
 
