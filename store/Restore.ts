@@ -12,13 +12,14 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { randomBytes } from "node:crypto";
-import { type FileHandle, lstat, mkdir, open, rename, rm, symlink, utimes, chmod, lutimes } from "node:fs/promises";
+import { closeSync, fchmodSync, fsync, futimesSync, openSync, renameSync, rmSync, writevSync } from "node:fs";
+import { lstat, mkdir, rm, symlink, utimes, chmod, lutimes } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import type * as History from "../core/History.ts";
 import * as Digest from "../core/Digest.ts";
 import * as ItemPath from "../core/ItemPath.ts";
 import * as Manifest from "../core/Manifest.ts";
-import { appendPieces } from "./Chunks.ts";
+import { type Appendable, appendPieces } from "./Chunks.ts";
 import { makeDirectory } from "./Directory.ts";
 
 /**
@@ -76,20 +77,85 @@ const clearFor = async (full: string, keepDir: boolean): Promise<void> => {
   await rm(full, { recursive: true, force: true });
 };
 
-/** Makes sure every parent of `path` under `root` is a real directory (links on the way are replaced). */
-const ensureParents = async (root: string, path: string): Promise<void> => {
-  const parts = path.split("/").slice(0, -1);
-  let dir = root;
-  for (const part of parts) {
-    dir = join(dir, part);
-    const st = await lstat(dir).catch(() => undefined);
-    if (st !== undefined && !st.isDirectory()) await rm(dir, { force: true });
-    if (st === undefined || !st.isDirectory()) await mkdir(dir);
+/**
+ * Makes sure every parent of a path under `root` is a real directory (links on the way are
+ * replaced), each directory checked once per restore: the files written at once often share them.
+ */
+const makeParents = (root: string) => {
+  const ensured = new Map<string, Promise<void>>();
+  const ensure = (dir: string): Promise<void> => {
+    let done = ensured.get(dir);
+    if (done === undefined) {
+      done = (async () => {
+        const st = await lstat(dir).catch(() => undefined);
+        if (st !== undefined && !st.isDirectory()) await rm(dir, { force: true });
+        if (st === undefined || !st.isDirectory()) await mkdir(dir);
+      })();
+      ensured.set(dir, done);
+    }
+    return done;
+  };
+  return {
+    /** Ensures the parents of `path`, outermost first. */
+    of: async (path: string): Promise<void> => {
+      let dir = root;
+      for (const part of path.split("/").slice(0, -1)) await ensure((dir = join(dir, part)));
+    },
+    /** Records a directory made by the restore itself. */
+    made: (dir: string): void => void ensured.set(dir, Promise.resolve()),
+  };
+};
+
+/** Files written at once: their chunks and flushes to disk overlap. One at a time, a restore of 100,000 small files took minutes. */
+const filesInFlight = 8;
+
+/** Why a restore stopped: a refusal, or an exception (an I/O error, the store lost) rethrown once nothing is in flight. */
+type Stop = { readonly refused: RestoreError } | { readonly thrown: unknown };
+
+/** Writes files a few at a time (`filesInFlight`); `onWritten` hears of each written, the first failure stops it. */
+const makeFilePool = (store: TreeSource, onWritten: (v: History.Version, bytes: number) => void) => {
+  const inFlight = new Set<Promise<void>>();
+  let stop: Stop | undefined;
+  return {
+    stopped: (): Stop | undefined => stop,
+    stopWith: (why: Stop): void => void (stop ??= why),
+    /** Starts writing a file; waits while the pool is full. */
+    add: async (full: string, v: History.Version): Promise<void> => {
+      const writing: Promise<void> = restoreFile(store, full, v)
+        .then((written) => (E.isLeft(written) ? void (stop ??= { refused: written.left }) : onWritten(v, written.right)), (e: unknown) => void (stop ??= { thrown: e }))
+        .finally(() => inFlight.delete(writing));
+      inFlight.add(writing);
+      if (inFlight.size >= filesInFlight) await Promise.race(inFlight);
+    },
+    /** Waits for every file under way; why the pool stopped, if it did. */
+    settle: async (): Promise<Stop | undefined> => {
+      await Promise.all(inFlight);
+      return stop;
+    },
+  };
+};
+
+/** Where a version goes under `root`, or why it may not be written there. */
+const placeOf = (root: string, v: History.Version): E.Either<RestoreError, string> => {
+  const valid = ItemPath.parse(v.path);
+  if (E.isLeft(valid)) return E.left({ _tag: "UnsafePath", path: v.path, reason: ItemPath.describe(valid.left) });
+  const full = join(root, ...v.path.split("/"));
+  return full.startsWith(root + sep) ? E.right(full) : E.left({ _tag: "UnsafePath", path: v.path, reason: "it resolves outside the target" });
+};
+
+/** Gives restored directories their modes and times, innermost first (writing inside them changed their times). */
+const finishDirs = async (root: string, dirs: ReadonlyArray<History.Version>): Promise<void> => {
+  for (const d of [...dirs].reverse()) {
+    const full = join(root, ...d.path.split("/"));
+    await chmod(full, d.meta!.mode);
+    // The agent records no directory mtime (0: it changes with every entry); a restored directory keeps today's.
+    if (d.meta!.mtimeMs > 0) await utimes(full, utimesSeconds(d.meta!.mtimeMs), utimesSeconds(d.meta!.mtimeMs));
   }
 };
 
 /**
- * Restores the tree as of `seq` (or only the items under `paths`) into `target`.
+ * Restores the tree as of `seq` (or only the items under `paths`) into `target`: directories and
+ * links in key order, files a few at a time (each inside directories already made).
  *
  * @category restore
  */
@@ -104,66 +170,96 @@ export const restore = async (
   const root = resolve(target);
   const unusable = await makeDirectory(root).then(() => undefined, (e: Error) => e.message);
   if (unusable !== undefined) return E.left({ _tag: "TargetUnusable", target, reason: unusable });
+  const parents = makeParents(root);
   const dirs: Array<History.Version> = [];
   let report: Report = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
+  const files = makeFilePool(store, (v, bytes) => {
+    report = { ...report, files: report.files + 1, bytes: report.bytes + bytes };
+    onItem(v.path);
+  });
   for await (const v of store.treeAsOf(source, at.seq)) {
+    if (files.stopped() !== undefined) break;
     if (!selected(v.path, paths) || v.meta === null) continue;
-    const valid = ItemPath.parse(v.path);
-    if (E.isLeft(valid)) return E.left({ _tag: "UnsafePath", path: v.path, reason: ItemPath.describe(valid.left) });
-    const full = join(root, ...v.path.split("/"));
-    if (!full.startsWith(root + sep)) return E.left({ _tag: "UnsafePath", path: v.path, reason: "it resolves outside the target" });
-    await ensureParents(root, v.path);
+    const place = placeOf(root, v);
+    if (E.isLeft(place)) {
+      files.stopWith({ refused: place.left });
+      break;
+    }
+    const full = place.right;
+    await parents.of(v.path);
     switch (v.meta.type) {
       case "dir":
         await clearFor(full, true);
         await mkdir(full, { recursive: true });
+        parents.made(full);
         dirs.push(v);
         report = { ...report, dirs: report.dirs + 1 };
+        onItem(v.path);
         break;
       case "symlink":
         await clearFor(full, false);
         await symlink(v.meta.linkTarget ?? "", full);
         await lutimes(full, utimesSeconds(v.meta.mtimeMs), utimesSeconds(v.meta.mtimeMs)).catch(() => undefined);
         report = { ...report, symlinks: report.symlinks + 1 };
+        onItem(v.path);
         break;
-      case "file": {
-        const written = await restoreFile(store, full, v);
-        if (E.isLeft(written)) return written;
-        report = { ...report, files: report.files + 1, bytes: report.bytes + written.right };
+      case "file":
+        await files.add(full, v);
         break;
-      }
     }
-    onItem(v.path);
   }
-  for (const d of dirs.reverse()) {
-    const full = join(root, ...d.path.split("/"));
-    await chmod(full, d.meta!.mode);
-    // The agent records no directory mtime (0: it changes with every entry); a restored directory keeps today's.
-    if (d.meta!.mtimeMs > 0) await utimes(full, utimesSeconds(d.meta!.mtimeMs), utimesSeconds(d.meta!.mtimeMs));
-  }
+  const stop = await files.settle();
+  if (stop !== undefined && "thrown" in stop) throw stop.thrown;
+  if (stop !== undefined) return E.left(stop.refused);
+  await finishDirs(root, dirs);
   return E.right(report);
 };
 
+/** Flushes a file to disk in the thread pool: the flushes of the files written at once overlap (one after another, a disk took ~0.4 ms each). */
+const syncing = (fd: number): Promise<void> => new Promise((done, failed) => fsync(fd, (e) => (e === null ? done() : failed(e))));
+
+/** Temporary names of this process's restores: a random part drawn once (drawing one per file cost ~20 µs each) and a count. */
+const temporaries = { prefix: `.tidemark-restore-${randomBytes(6).toString("hex")}-`, count: 0 };
+
+/**
+ * Moves a written temporary file into place: a rename replaces a file or link there at once; a
+ * directory in the way (the rename is refused) is removed first.
+ */
+const place = (temp: string, full: string): void => {
+  try {
+    renameSync(temp, full);
+  } catch {
+    rmSync(full, { recursive: true, force: true });
+    renameSync(temp, full);
+  }
+};
+
+/**
+ * Writes one file: to a temporary name beside it, chunk by chunk, then its mode and times, then
+ * renamed into place. The file system calls are synchronous: each is a few microseconds, where an
+ * asynchronous one cost a thread-pool round trip of ~30 µs here (a small file takes seven); only
+ * the chunks are awaited.
+ */
 const restoreFile = async (store: TreeSource, full: string, v: History.Version): Promise<E.Either<RestoreError, number>> => {
   const meta = v.meta!;
   // The manifest must describe the version: its size, and the content digest made from its chunk digests.
   if (Manifest.size(v.manifest) !== meta.size || Manifest.contentDigest(v.manifest, store.hash) !== meta.digest) return E.left({ _tag: "DigestMismatch", path: v.path });
-  const temp = join(full, "..", `.tidemark-restore-${randomBytes(6).toString("hex")}`);
-  const handle = await open(temp, "wx", meta.mode);
+  const temp = join(full, "..", `${temporaries.prefix}${temporaries.count++}`);
+  const fd = openSync(temp, "wx", meta.mode);
   // A failure — a refused chunk, or the store lost mid-file — leaves no temporary file behind.
   let written: E.Either<RestoreError, number> | undefined;
   try {
-    written = await writeChunks(store, handle, v);
-    if (E.isRight(written)) await handle.sync();
+    written = await writeChunks(store, { writev: async (pieces) => ({ bytesWritten: writevSync(fd, pieces) }) }, v);
+    if (E.isRight(written)) {
+      await syncing(fd);
+      fchmodSync(fd, meta.mode);
+      futimesSync(fd, utimesSeconds(meta.mtimeMs), utimesSeconds(meta.mtimeMs));
+    }
   } finally {
-    await handle.close();
-    if (written === undefined || E.isLeft(written)) await rm(temp, { force: true });
+    closeSync(fd);
+    if (written === undefined || E.isLeft(written)) rmSync(temp, { force: true });
   }
-  if (E.isLeft(written)) return written;
-  await chmod(temp, meta.mode);
-  await utimes(temp, utimesSeconds(meta.mtimeMs), utimesSeconds(meta.mtimeMs));
-  await clearFor(full, false);
-  await rename(temp, full);
+  if (E.isRight(written)) place(temp, full);
   return written;
 };
 
@@ -173,7 +269,7 @@ const restoreFile = async (store: TreeSource, full: string, v: History.Version):
  * bytes are hashed against its digest — a chunk damaged on disk fails the restore, not restores wrong
  * data — and a chunk repeated in a row (a run of zeros) is fetched once.
  */
-const writeChunks = async (store: TreeSource, handle: FileHandle, v: History.Version): Promise<E.Either<RestoreError, number>> => {
+const writeChunks = async (store: TreeSource, handle: Appendable, v: History.Version): Promise<E.Either<RestoreError, number>> => {
   let last: { readonly digest: string; readonly bytes: Uint8Array } | undefined;
   let at = 0;
   for (const ref of v.manifest) {
