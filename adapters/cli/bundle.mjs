@@ -79,6 +79,23 @@ const firstLine = (file) => {
 };
 
 /**
+ * esbuild's API, loaded only to build (it costs a fresh command's start otherwise). Loaded here
+ * first, it runs each build as a child process that ends with it, not as a service that would live
+ * as long as the command (an agent runs for days). Its binary comes with the package for this
+ * platform; anything amiss and the caller falls back.
+ */
+const loadEsbuild = () => {
+  const before = process.env.ESBUILD_WORKER_THREADS;
+  process.env.ESBUILD_WORKER_THREADS = "0";
+  try {
+    return createRequire(import.meta.url)("esbuild");
+  } finally {
+    if (before === undefined) delete process.env.ESBUILD_WORKER_THREADS;
+    else process.env.ESBUILD_WORKER_THREADS = before;
+  }
+};
+
+/**
  * The path of a bundle of `entry` at `out`, built now if it is missing or older than the sources
  * (the `.ts` files under `sources`, and the files of `also`, such as the installed packages' lock);
  * undefined when it cannot be built or written (the caller then loads the sources another way).
@@ -93,9 +110,7 @@ export const freshBundle = ({ entry, sources, also = [], out }) => {
   if (firstLine(out) === header) return out;
   const temporary = `${out}.${process.pid}.tmp`;
   try {
-    // Loaded only to build (it costs a fresh command's start otherwise). esbuild's binary comes with
-    // the package for this platform; anything amiss and the caller falls back.
-    const { buildSync } = createRequire(import.meta.url)("esbuild");
+    const { buildSync } = loadEsbuild();
     const built = buildSync({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", external: native, write: false, logLevel: "silent", banner: { js: `${header}\nimport { createRequire as __tidemarkRequire } from "node:module"; const require = __tidemarkRequire(import.meta.url);` } });
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(temporary, built.outputFiles[0].contents);
