@@ -1,6 +1,7 @@
 /**
  * Resync benchmark against rsync (`npm run bench:resync`, `-- --quick` for a short run, `-- --runs N`
- * to run each change scenario N times, each with a fresh change set, and report the medians). Builds a
+ * to run each change scenario N times, each with a fresh change set, and report the medians,
+ * `-- --only 2,8` for some scenarios only). Builds a
  * tree (in /dev/shm when it exists), brings a tidemark store and an rsync daemon module to the same
  * baseline, then for each scenario applies one change set and brings each up to date again, printing
  * the bytes that crossed a byte-counting relay on 127.0.0.1 (both directions, both tools through the
@@ -35,6 +36,14 @@ if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
   console.error(`--runs takes a whole number from 1 to 20 (got ${process.argv[runsArg + 1] ?? "nothing"})`);
   process.exit(2);
 }
+const onlyArg = process.argv.indexOf("--only");
+/** The scenarios to run (`--only 2,8`), all by default; the baselines always run. */
+const only = onlyArg < 0 ? undefined : new Set((process.argv[onlyArg + 1] ?? "").split(",").map(Number));
+if (only !== undefined && ![...only].every((n) => Number.isInteger(n) && n >= 1 && n <= 8)) {
+  console.error(`--only takes scenario numbers from 1 to 8, separated by commas (got ${process.argv[onlyArg + 1] ?? "nothing"})`);
+  process.exit(2);
+}
+const chosen = (scenario: number): boolean => only === undefined || only.has(scenario);
 const MiB = 1024 * 1024;
 const at = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 const cli = at("../adapters/cli/tidemark.mjs");
@@ -195,7 +204,7 @@ const main = async (): Promise<number> => {
   const src = join(work, "src");
   console.log(`# ${quick ? "quick" : "full"} run in ${work}; the agent runs ${bundled === undefined ? "through tsx (no bundle could be built)" : "from a bundle, as the tidemark command does"}`);
   const total = await Trees.build(src, 1, files, large);
-  const scaled = await Promise.all(scale.map(async (n) => {
+  const scaled = await Promise.all(scale.filter(() => chosen(8)).map(async (n) => {
     const root = join(work, `tree-${n}`);
     await Trees.build(root, 2, n, [], () => 1024);
     return { n, root };
@@ -237,7 +246,7 @@ const main = async (): Promise<number> => {
       ["6 5% deleted and as many created", (run) => Trees.churn(src, rnd, 0.05, run === 0 ? "" : `${run}-`)],
       ["7 everything changed", () => Trees.rewriteAll(src)],
     ];
-    for (const [name, apply] of changes) await scenario(name, src, "main", "main", apply);
+    for (const [name, apply] of changes) if (chosen(Number.parseInt(name, 10))) await scenario(name, src, "main", "main", apply);
     for (const { n, root } of scaled) await scenario(`8 one file changed in a tree of ${n} files`, root, `t${n}`, `t${n}`, () => Trees.touchOne(root));
   } finally {
     await relayT.close();
