@@ -1,7 +1,8 @@
 /**
  * Resync benchmark against rsync (`npm run bench:resync`, `-- --quick` for a short run, `-- --runs N`
  * to run each change scenario N times, each with a fresh change set, and report the medians,
- * `-- --only 2,8` for some scenarios only). Builds a
+ * `-- --only 2,8` for some scenarios only; `restore` names the closing comparison of restores into an
+ * empty directory, not scored). Builds a
  * tree (in /dev/shm when it exists), brings a tidemark store and an rsync daemon module to the same
  * baseline, then for each scenario applies one change set and brings each up to date again, printing
  * the bytes that crossed a byte-counting relay on 127.0.0.1 (both directions, both tools through the
@@ -37,13 +38,13 @@ if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
   process.exit(2);
 }
 const onlyArg = process.argv.indexOf("--only");
-/** The scenarios to run (`--only 2,8`), all by default; the baselines always run. */
-const only = onlyArg < 0 ? undefined : new Set((process.argv[onlyArg + 1] ?? "").split(",").map(Number));
-if (only !== undefined && ![...only].every((n) => Number.isInteger(n) && n >= 1 && n <= 8)) {
-  console.error(`--only takes scenario numbers from 1 to 8, separated by commas (got ${process.argv[onlyArg + 1] ?? "nothing"})`);
+/** The scenarios to run (`--only 2,8,restore`), all by default; the baselines always run. */
+const only = onlyArg < 0 ? undefined : new Set((process.argv[onlyArg + 1] ?? "").split(","));
+if (only !== undefined && ![...only].every((n) => /^[1-8]$/.test(n) || n === "restore")) {
+  console.error(`--only takes scenario numbers from 1 to 8 and "restore", separated by commas (got ${process.argv[onlyArg + 1] ?? "nothing"})`);
   process.exit(2);
 }
-const chosen = (scenario: number): boolean => only === undefined || only.has(scenario);
+const chosen = (scenario: number | "restore"): boolean => only === undefined || only.has(String(scenario));
 const MiB = 1024 * 1024;
 const at = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 const cli = at("../adapters/cli/tidemark.mjs");
@@ -136,6 +137,12 @@ const startRsyncd = async (modules: Readonly<Record<string, string>>) => {
   return { child, port };
 };
 
+/** The CPU seconds a shell's `times` printed last: those of the command it ran. */
+const childrenCpu = (out: string): number => {
+  const times = out.trim().split("\n").slice(-1)[0]!.split(/\s+/).map((t) => { const m = /(\d+)m([\d.]+)s/.exec(t)!; return Number(m[1]) * 60 + Number(m[2]); });
+  return times[0]! + times[1]!;
+};
+
 const runRsync = async (relay: Relay.Relay, daemonPid: number, src: string, module: string): Promise<Figures> => {
   relay.reset();
   const before = await cpuOf(daemonPid);
@@ -145,8 +152,7 @@ const runRsync = async (relay: Relay.Relay, daemonPid: number, src: string, modu
   const wall = (performance.now() - began) / 1000;
   await new Promise((r) => setTimeout(r, 100));
   const daemon = (await cpuOf(daemonPid)).children - before.children;
-  const times = out.trim().split("\n").slice(-1)[0]!.split(/\s+/).map((t) => { const m = /(\d+)m([\d.]+)s/.exec(t)!; return Number(m[1]) * 60 + Number(m[2]); });
-  const client = times[0]! + times[1]!;
+  const client = childrenCpu(out);
   const stat = (name: string) => Number((new RegExp(`${name}: ([\\d,]+)`).exec(out)?.[1] ?? "0").replace(/,/g, ""));
   const { up, down } = relay.counts();
   return { bytes: up + down, wall, cpu: client + daemon, detail: `rsync --stats: sent ${stat("Total bytes sent")}, received ${stat("Total bytes received")}; cpu client ${client.toFixed(2)} s + daemon ${daemon.toFixed(2)} s` };
@@ -164,6 +170,40 @@ const runTidemark = async (relay: Relay.Relay, storePid: number, root: string, s
   await new Promise((r) => child.on("exit", r));
   const agent = Number(m[2]) / 1000;
   return { bytes: up + down, wall: Number(m[1]) / 1000, cpu: agent + store, detail: `agent→store ${up}, store→agent ${down}; cpu agent ${agent.toFixed(2)} s + store ${store.toFixed(2)} s` };
+};
+
+/**
+ * Restores a whole tree into empty directories, each tool through its relay — rsync pulling from its
+ * module, `tidemark restore` from the store, each command's start included — and checks both
+ * copies against the source. (The module and the source share a name.)
+ */
+const runRestores = async (relays: { readonly rsync: Relay.Relay; readonly tidemark: Relay.Relay }, pids: { readonly daemon: number; readonly store: number }, root: string, module: string): Promise<readonly [Figures, Figures, Array<string>]> => {
+  const into = { rsync: join(work, "restore-rsync"), tidemark: join(work, "restore-tidemark") };
+  for (const dir of Object.values(into)) await rm(dir, { recursive: true, force: true });
+  relays.rsync.reset();
+  const daemonBefore = await cpuOf(pids.daemon);
+  let began = performance.now();
+  const byRsync = await run("bash", ["-c", `rsync -a "rsync://127.0.0.1:${relays.rsync.port}/${module}/" "${into.rsync}/" && times`]);
+  const rsyncWall = (performance.now() - began) / 1000;
+  await new Promise((r) => setTimeout(r, 100));
+  const daemon = (await cpuOf(pids.daemon)).children - daemonBefore.children;
+  const rsyncBytes = relays.rsync.counts();
+  relays.tidemark.reset();
+  const storeBefore = await cpuOf(pids.store);
+  began = performance.now();
+  const byTidemark = await run("bash", ["-c", `"${process.execPath}" "${cli}" restore --store 127.0.0.1:${relays.tidemark.port} --source ${module} --to "${into.tidemark}" && times`]);
+  const tidemarkWall = (performance.now() - began) / 1000;
+  const store = (await cpuOf(pids.store)).self - storeBefore.self;
+  const tidemarkBytes = relays.tidemark.counts();
+  const expected = await Trees.digestTree(root);
+  const bad = [...Trees.differ(expected, await Trees.digestTree(into.rsync)).map((p) => `rsync:${p}`), ...Trees.differ(expected, await Trees.digestTree(into.tidemark)).map((p) => `tidemark:${p}`)];
+  for (const dir of Object.values(into)) await rm(dir, { recursive: true, force: true });
+  const [rc, tc] = [childrenCpu(byRsync), childrenCpu(byTidemark)];
+  return [
+    { bytes: rsyncBytes.up + rsyncBytes.down, wall: rsyncWall, cpu: rc + daemon, detail: `cpu client ${rc.toFixed(2)} s + daemon ${daemon.toFixed(2)} s` },
+    { bytes: tidemarkBytes.up + tidemarkBytes.down, wall: tidemarkWall, cpu: tc + store, detail: `cpu restore ${tc.toFixed(2)} s + store ${store.toFixed(2)} s` },
+    bad,
+  ] as const;
 };
 
 /** Compares both copies with the source; returns the paths that differ (none when all is well). */
@@ -190,10 +230,10 @@ const median = (xs: ReadonlyArray<number>): number => {
 };
 
 /** The scenario's line: each ratio of tidemark's figure to rsync's, the median over the runs. */
-const summarise = (name: string, pairs: ReadonlyArray<readonly [Figures, Figures]>): void => {
+const summarise = (name: string, pairs: ReadonlyArray<readonly [Figures, Figures]>, kind = "resync"): void => {
   const ratio = (f: (x: Figures) => number) => median(pairs.map(([r, t]) => f(t) / f(r)));
   const each = pairs.length === 1 ? "" : ` (medians of ${pairs.length} runs; time ratios ${pairs.map(([r, t]) => (t.wall / r.wall).toFixed(2)).join(", ")})`;
-  console.log(`resync ${name}: bytes ratio ${ratio((x) => x.bytes).toFixed(3)}, time ratio ${ratio((x) => x.wall).toFixed(3)}, cpu ratio ${ratio((x) => x.cpu).toFixed(3)}${each}`);
+  console.log(`${kind} ${name}: bytes ratio ${ratio((x) => x.bytes).toFixed(3)}, time ratio ${ratio((x) => x.wall).toFixed(3)}, cpu ratio ${ratio((x) => x.cpu).toFixed(3)}${each}`);
 };
 
 const main = async (): Promise<number> => {
@@ -204,7 +244,7 @@ const main = async (): Promise<number> => {
   const src = join(work, "src");
   console.log(`# ${quick ? "quick" : "full"} run in ${work}; the agent runs ${bundled === undefined ? "through tsx (no bundle could be built)" : "from a bundle, as the tidemark command does"}`);
   const total = await Trees.build(src, 1, files, large);
-  const scaled = await Promise.all(scale.filter(() => chosen(8)).map(async (n) => {
+  const scaled = await Promise.all(scale.filter(() => chosen(8) || chosen("restore")).map(async (n) => {
     const root = join(work, `tree-${n}`);
     await Trees.build(root, 2, n, [], () => 1024);
     return { n, root };
@@ -247,7 +287,15 @@ const main = async (): Promise<number> => {
       ["7 everything changed", () => Trees.rewriteAll(src)],
     ];
     for (const [name, apply] of changes) if (chosen(Number.parseInt(name, 10))) await scenario(name, src, "main", "main", apply);
-    for (const { n, root } of scaled) await scenario(`8 one file changed in a tree of ${n} files`, root, `t${n}`, `t${n}`, () => Trees.touchOne(root));
+    for (const { n, root } of chosen(8) ? scaled : []) await scenario(`8 one file changed in a tree of ${n} files`, root, `t${n}`, `t${n}`, () => Trees.touchOne(root));
+    const restores = [{ name: "the main tree", root: src, module: "main" }, ...scaled.map(({ n, root }) => ({ name: `the ${n}-file tree`, root, module: `t${n}` }))];
+    for (const { name, root, module } of chosen("restore") ? restores : []) {
+      console.log(`\n# restore of ${name} into an empty directory (not scored)`);
+      const [r, t, bad] = await runRestores({ rsync: relayR, tidemark: relayT }, { daemon: rsyncd.child.pid!, store: store.child.pid! }, root, module);
+      failures += bad.length;
+      report(r, t, bad);
+      summarise(name, [[r, t]], "restore");
+    }
   } finally {
     await relayT.close();
     await relayR.close();
