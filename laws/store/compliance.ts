@@ -268,6 +268,27 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>, pl
     assert.equal(await readdir(join(earlier, "d")), []);
   });
 
+  test("restore replaces what stands where a file goes: a directory, a link (never written through), an older file", async () => {
+    const source = freshSource();
+    const events = renumber([fileAt("a" as ItemPath, "alpha", 1), fileAt("b" as ItemPath, "beta", 2), fileAt("c" as ItemPath, "gamma", 3)], source);
+    await appendOk(store, source, events);
+    const target = join(dir, `occupied-${source}`);
+    const outside = join(dir, `outside-file-${source}`);
+    await mkdir(join(target, "a", "inner"), { recursive: true });
+    await writeFile(join(target, "a", "inner", "x"), "in the way");
+    await writeFile(outside, "not to be touched");
+    await symlink(outside, join(target, "b"));
+    await writeFile(join(target, "c"), "older");
+    const out = await Restore.restore(store, source, { seq: 3 }, target);
+    assert.ok(E.isRight(out), JSON.stringify(out));
+    for (const [p, t] of [["a", "alpha"], ["b", "beta"], ["c", "gamma"]] as const) {
+      assert.ok((await lstat(join(target, p))).isFile(), p);
+      assert.is(await readFile(join(target, p), "utf8"), t, p);
+    }
+    assert.is(await readFile(outside, "utf8"), "not to be touched");
+    assert.equal((await readdir(target)).sort(), ["a", "b", "c"], "no temporary file left");
+  });
+
   test("restore refuses a chunk damaged in the store instead of writing wrong bytes", async () => {
     const source = freshSource();
     const file = fileAt("damaged.txt" as ItemPath, "precious ".repeat(100), 1) as Event.ItemCreated;
