@@ -31,6 +31,8 @@ export interface Chunks {
   /** Makes new chunks durable ahead of the batch that will reference them; returns that batch's operations for them. */
   readonly stage: (chunks: ReadonlyMap<string, Uint8Array>) => Promise<Array<BatchOperation>>;
   readonly get: (digest: string) => Promise<Uint8Array | undefined>;
+  /** The bytes of each digest (undefined where not stored), read together: one index lookup for all, and neighbouring bytes in one read. */
+  readonly getMany: (digests: ReadonlyArray<string>) => Promise<ReadonlyArray<Uint8Array | undefined>>;
   /** Every stored chunk: digest and size. */
   readonly list: () => AsyncIterable<readonly [string, number]>;
   /** The batch operations that forget chunks (collection). */
@@ -52,6 +54,7 @@ export const inDatabase = (db: Database): Chunks => ({
   has: has(db),
   stage: async (chunks) => [...chunks].map(([d, bytes]) => ({ type: "put", key: Keys.chunk(d), value: bytes })),
   get: (digest) => db.get(Keys.chunk(digest)),
+  getMany: (digests) => db.getMany(digests.map(Keys.chunk)),
   list: async function* () {
     for await (const [key, value] of entries(db, Keys.chunkRange)) yield [Keys.digestOfChunkKey(key), value.length] as const;
   },
@@ -96,6 +99,9 @@ export const appendPieces = async (file: Appendable, pieces: ReadonlyArray<Uint8
   }
 };
 
+/** Most bytes one read of neighbouring chunks takes (a single larger chunk is read whole). */
+const readRun = 8 * 1024 * 1024;
+
 const packName = (n: number): string => `${String(n).padStart(8, "0")}.pack`;
 
 /**
@@ -118,6 +124,34 @@ export const packFiles = async (db: Database, dir: string): Promise<Chunks> => {
   let size = (await (await handle(current)).stat()).size;
   // Appends from different sources may stage at once; writes to the pack go one at a time.
   let queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * The bytes at each location (index values; undefined where none, or where the pack is short).
+   * Chunks lying end to end in a pack — stored together, and often asked for together, as a restore
+   * does — are read with one read of up to `readRun` bytes, not one each.
+   */
+  const readLocations = async (values: ReadonlyArray<Uint8Array | undefined>): Promise<Array<Uint8Array | undefined>> => {
+    const at = values.map((v) => (v === undefined ? undefined : parseJson<Location>(v)));
+    const out: Array<Uint8Array | undefined> = at.map(() => undefined);
+    const order = at.flatMap((l, i) => (l === undefined ? [] : [i])).sort((a, b) => at[a]!.p - at[b]!.p || at[a]!.o - at[b]!.o);
+    /** True when the chunk `next` starts where `previous` ends, and a run from `first` would stay within `readRun`. */
+    const continues = (first: Location, previous: Location, next: Location): boolean =>
+      next.p === first.p && next.o === previous.o + previous.n && next.o + next.n - first.o <= readRun;
+    for (let k = 0; k < order.length; ) {
+      const first = at[order[k]!]!;
+      let end = k + 1;
+      while (end < order.length && continues(first, at[order[end - 1]!]!, at[order[end]!]!)) end++;
+      const last = at[order[end - 1]!]!;
+      const run = new Uint8Array(last.o + last.n - first.o);
+      const { bytesRead } = await (await handle(first.p)).read(run, 0, run.length, first.o);
+      for (const i of order.slice(k, end)) {
+        const l = at[i]!;
+        if (l.o + l.n - first.o <= bytesRead) out[i] = run.subarray(l.o - first.o, l.o - first.o + l.n);
+      }
+      k = end;
+    }
+    return out;
+  };
 
   const writeAll = async (chunks: ReadonlyMap<string, Uint8Array>): Promise<Array<BatchOperation>> => {
     if (size > packLimit) {
@@ -145,14 +179,8 @@ export const packFiles = async (db: Database, dir: string): Promise<Chunks> => {
       queue = run.catch(() => undefined);
       return run;
     },
-    get: async (digest) => {
-      const value = await db.get(Keys.chunk(digest));
-      if (value === undefined) return undefined;
-      const at = parseJson<Location>(value);
-      const out = new Uint8Array(at.n);
-      const { bytesRead } = await (await handle(at.p)).read(out, 0, at.n, at.o);
-      return bytesRead === at.n ? out : undefined;
-    },
+    get: async (digest) => (await readLocations(await db.getMany([Keys.chunk(digest)])))[0],
+    getMany: async (digests) => readLocations(await db.getMany(digests.map(Keys.chunk))),
     list: async function* () {
       for await (const [key, value] of entries(db, Keys.chunkRange)) yield [Keys.digestOfChunkKey(key), parseJson<Location>(value).n] as const;
     },

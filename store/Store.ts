@@ -365,6 +365,8 @@ export const make = (db: Database, options: Options) => {
   };
 
   const chunk = (digest: string): Promise<Uint8Array | undefined> => chunkStore.get(digest);
+  /** The bytes of each digest (undefined where not stored), read together (`Chunks.getMany`). */
+  const chunks = (digests: ReadonlyArray<string>): Promise<ReadonlyArray<Uint8Array | undefined>> => chunkStore.getMany(digests);
   /** For each digest, whether the store holds its chunk. */
   const holds = (digests: ReadonlyArray<string>): Promise<ReadonlyArray<boolean>> => chunkStore.has(digests);
 
@@ -462,7 +464,7 @@ export const make = (db: Database, options: Options) => {
   };
 
 
-  return { append, putChunks, head, sources, catalogue, metadata, leaves, items, fingerprint, fingerprints, warm, history, treeAsOf, log, seqAt, chunk, holds, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
+  return { append, putChunks, head, sources, catalogue, metadata, leaves, items, fingerprint, fingerprints, warm, history, treeAsOf, log, seqAt, chunk, chunks, holds, stats: statistics, replay, retain, collectChunks, generation, close, hash: options.hash, db };
 };
 
 /**

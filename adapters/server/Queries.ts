@@ -122,9 +122,8 @@ export async function* answer(
       return;
     case "Chunks": {
       if (q.digests.length > maxChunksPerQuery) throw new QueryFailed(`at most ${maxChunksPerQuery} chunks per query`);
-      const out: Array<readonly [string, Uint8Array | null]> = [];
-      for (const d of q.digests) out.push([d, (await store.chunk(d)) ?? null]);
-      yield out;
+      const found = await store.chunks(q.digests);
+      yield q.digests.map((d, i) => [d, found[i] ?? null] as const);
       return;
     }
     case "Held": {

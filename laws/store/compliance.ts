@@ -200,6 +200,22 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>, pl
     assert.is(await readFile(join(target, "a"), "utf8"), big(2));
   });
 
+  test("chunks read together equal those read one by one, in the order asked, a missing one undefined", async () => {
+    const source = freshSource();
+    const events = renumber(["alpha ".repeat(3000), "beta ".repeat(9000), "gamma", "delta ".repeat(20000)].map((t, i) => fileAt(`f${i}` as ItemPath, t, i + 1)), source);
+    await appendOk(store, source, events);
+    const digests = events.flatMap((e) => Event.chunksOf(e).map((c) => c.digest as string));
+    const missing = "0".repeat(64);
+    // Out of stored order, one twice, one the store lacks.
+    const asked = [...digests].reverse().concat(digests[0]!, missing);
+    const together = await store.chunks(asked);
+    const one = await Promise.all(asked.map((d) => store.chunk(d)));
+    assert.is(together.length, asked.length);
+    asked.forEach((d, i) => assert.equal(together[i] === undefined ? undefined : [...together[i]!], one[i] === undefined ? undefined : [...one[i]!], d));
+    assert.is(together.at(-1), undefined);
+    assert.ok(together.slice(0, -1).every((c) => c !== undefined && c.length > 0));
+  });
+
   test("replayed sequence numbers are idempotent", async () => {
     const source = freshSource();
     const events = renumber([fileAt("a" as ItemPath, "one", 1), fileAt("b" as ItemPath, "two", 2)], source);
