@@ -257,7 +257,14 @@ const restoreFile = async (store: TreeSource, full: string, v: History.Version):
     closeSync(fd);
     if (written === undefined || E.isLeft(written)) rmSync(temp, { force: true });
   }
-  if (E.isRight(written)) place(temp, full);
+  if (E.isRight(written)) {
+    try {
+      place(temp, full);
+    } catch (e) {
+      rmSync(temp, { force: true });
+      throw e;
+    }
+  }
   return written;
 };
 
