@@ -160,6 +160,18 @@ export const fromDuplex = (duplex: Duplex, limits: Limits = defaultLimits): Link
   };
 };
 
+/**
+ * A socket error as the reason a link ended: a peer that went away (it reset the connection, or
+ * closed it while this side wrote) is said plainly, with the system's code; others as the system
+ * says them.
+ *
+ * @example
+ * socketReason(Object.assign(new Error("write EPIPE"), { code: "EPIPE" })) // "connection closed by the peer (EPIPE)"
+ * @category destructors
+ */
+export const socketReason = (e: Error & { readonly code?: string }): string =>
+  e.code === "EPIPE" || e.code === "ECONNRESET" ? `connection closed by the peer (${e.code})` : e.message;
+
 /** The duplex of a TCP or TLS socket. @category constructors */
 export const socketDuplex = (socket: Socket): Duplex => ({
   peer: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`,
@@ -169,14 +181,14 @@ export const socketDuplex = (socket: Socket): Duplex => ({
       // Corked, a frame's pieces go to the kernel in one vectored write.
       socket.cork();
       let flushed = true;
-      for (const piece of pieces) flushed = socket.write(piece, (err) => (err ? reject(err) : undefined));
+      for (const piece of pieces) flushed = socket.write(piece, (err) => (err ? reject(new Error(socketReason(err))) : undefined));
       socket.uncork();
       if (flushed) resolve();
       else socket.once("drain", () => resolve());
     }),
   onData: (f) => socket.on("data", (b: Uint8Array) => f(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))),
   onEnd: (f) => {
-    socket.on("error", (e) => f(e.message));
+    socket.on("error", (e) => f(socketReason(e)));
     socket.on("close", () => f("connection closed by the peer"));
   },
   pause: () => socket.pause(),
