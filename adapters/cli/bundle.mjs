@@ -36,7 +36,8 @@ const stampOf = (dirs, also) => {
     times += st.mtimeMs;
   };
   const visit = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
+    // In name order: the sum of times, as doubles, depends on the order it is added in.
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = join(dir, e.name);
       if (e.isDirectory()) visit(path);
       else if (e.name.endsWith(".ts")) {
@@ -67,7 +68,8 @@ const firstLine = (file) => {
   let fd;
   try {
     fd = openSync(file, "r");
-    const head = Buffer.alloc(256);
+    // Room for a long install path in the header.
+    const head = Buffer.alloc(8192);
     const n = readSync(fd, head, 0, head.length, 0);
     const text = head.subarray(0, n).toString("utf8");
     return text.slice(0, Math.max(0, text.indexOf("\n")));

@@ -14,7 +14,11 @@ const bundle = freshBundle({
   out: at("../../node_modules/.cache/tidemark/cli.mjs"),
 });
 const loaded = async () => {
-  if (bundle !== undefined) return import(pathToFileURL(bundle).href);
+  // A bundle that does not load (it should not happen) costs the fast start, not the command.
+  if (bundle !== undefined) {
+    const fromBundle = await import(pathToFileURL(bundle).href).catch(() => undefined);
+    if (fromBundle !== undefined) return fromBundle;
+  }
   const { register } = await import("tsx/esm/api");
   register();
   return import("./main.ts");
