@@ -11,9 +11,10 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { freshBundle } from "../../adapters/cli/bundle.mjs";
 
-/** A project of two modules whose entry exports `word()`; `write` replaces the second. */
-const withProject = async (body: (p: { readonly bundle: () => string | undefined; readonly write: (word: string) => Promise<void>; readonly dir: string }) => Promise<void>) => {
-  const dir = await mkdtemp(join(tmpdir(), "tidemark-bundle-"));
+/** A project of two modules whose entry exports `word()`; `write` replaces the second. `deep`: it lies under a long path. */
+const withProject = async (body: (p: { readonly bundle: () => string | undefined; readonly write: (word: string) => Promise<void>; readonly dir: string }) => Promise<void>, deep = false) => {
+  const top = await mkdtemp(join(tmpdir(), "tidemark-bundle-"));
+  const dir = deep ? join(top, "a".repeat(120), "b".repeat(120), "c".repeat(120)) : top;
   const src = join(dir, "src");
   let version = 0;
   const write = async (word: string): Promise<void> => {
@@ -23,13 +24,13 @@ const withProject = async (body: (p: { readonly bundle: () => string | undefined
     await utimes(join(src, "word.ts"), when, when);
   };
   try {
-    await mkdir(src);
+    await mkdir(src, { recursive: true });
     await writeFile(join(src, "main.ts"), `import { value } from "./word.ts";\nexport const word = (): string => value;\n`);
     await write("one");
     const bundle = () => freshBundle({ entry: join(src, "main.ts"), sources: [src], out: join(dir, "cache", "main.mjs") });
     await body({ bundle, write, dir });
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(top, { recursive: true, force: true });
   }
 };
 
@@ -49,6 +50,13 @@ test("a bundle is built from the sources, runs, and is reused while they are unc
     assert.is(again.ino, built.ino, "rebuilt although no source changed");
     assert.is(again.mtimeMs, built.mtimeMs, "rewritten although no source changed");
   });
+});
+
+test("a bundle under a long path is reused too (its first line names the entry)", async () => {
+  await withProject(async ({ bundle }) => {
+    const first = lstatSync(bundle()!).ino;
+    assert.is(lstatSync(bundle()!).ino, first, "rebuilt although no source changed");
+  }, true);
 });
 
 test("a changed, added or removed source rebuilds the bundle", async () => {
