@@ -26,7 +26,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { freshBundle } from "../adapters/cli/bundle.mjs";
+import { packageBundle } from "../adapters/cli/bundle.mjs";
 import * as Relay from "./Relay.ts";
 import * as Trees from "./Trees.ts";
 
@@ -52,12 +52,7 @@ const cli = at("../adapters/cli/tidemark.mjs");
  * The agent worker runs as the `tidemark` command runs: from a bundle of the sources (bundle.mjs,
  * the same build), else through tsx.
  */
-const bundled = freshBundle({
-  entry: at("./agent-worker.ts"),
-  sources: [at("../core"), at("../store"), at("../adapters"), at(".")],
-  also: [at("../node_modules/.package-lock.json")],
-  out: at("../node_modules/.cache/tidemark/bench-agent-worker.mjs"),
-});
+const bundled = packageBundle(at("./agent-worker.ts"), "bench-agent-worker", [at(".")]);
 const worker = bundled === undefined ? ["--import", "tsx", at("./agent-worker.ts")] : [bundled];
 const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 const work = await mkdtemp(join(base, "tidemark-resync-"));
@@ -195,8 +190,7 @@ const runRestores = async (relays: { readonly rsync: Relay.Relay; readonly tidem
   const tidemarkWall = (performance.now() - began) / 1000;
   const store = (await cpuOf(pids.store)).self - storeBefore.self;
   const tidemarkBytes = relays.tidemark.counts();
-  const expected = await Trees.digestTree(root);
-  const bad = [...Trees.differ(expected, await Trees.digestTree(into.rsync)).map((p) => `rsync:${p}`), ...Trees.differ(expected, await Trees.digestTree(into.tidemark)).map((p) => `tidemark:${p}`)];
+  const bad = await differing(root, into.rsync, into.tidemark);
   for (const dir of Object.values(into)) await rm(dir, { recursive: true, force: true });
   const [rc, tc] = [childrenCpu(byRsync), childrenCpu(byTidemark)];
   return [
@@ -206,13 +200,18 @@ const runRestores = async (relays: { readonly rsync: Relay.Relay; readonly tidem
   ] as const;
 };
 
+/** The paths where each tool's copy differs from the source, marked with the tool (none when all is well). */
+const differing = async (source: string, rsyncCopy: string, tidemarkCopy: string): Promise<Array<string>> => {
+  const expected = await Trees.digestTree(source);
+  return [...Trees.differ(expected, await Trees.digestTree(rsyncCopy)).map((p) => `rsync:${p}`), ...Trees.differ(expected, await Trees.digestTree(tidemarkCopy)).map((p) => `tidemark:${p}`)];
+};
+
 /** Compares both copies with the source; returns the paths that differ (none when all is well). */
 const check = async (storePort: number, src: string, rsyncDir: string, source: string): Promise<Array<string>> => {
-  const expected = await Trees.digestTree(src);
   const restored = join(work, "check");
   await rm(restored, { recursive: true, force: true });
   await run(process.execPath, [cli, "restore", "--store", `127.0.0.1:${storePort}`, "--source", source, "--to", restored]);
-  const bad = [...Trees.differ(expected, await Trees.digestTree(rsyncDir)).map((p) => `rsync:${p}`), ...Trees.differ(expected, await Trees.digestTree(restored)).map((p) => `tidemark:${p}`)];
+  const bad = await differing(src, rsyncDir, restored);
   await rm(restored, { recursive: true, force: true });
   return bad;
 };

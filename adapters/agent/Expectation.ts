@@ -17,7 +17,7 @@
  * @module
  */
 import * as Fingerprint from "../../core/Fingerprint.ts";
-import type { KnownItem } from "../../core/ItemMeta.ts";
+import type { ItemMeta, KnownItem } from "../../core/ItemMeta.ts";
 import { compare, firstAtOrAfter, type ItemPath } from "../../core/ItemPath.ts";
 import { yieldTurn } from "./EventLoop.ts";
 import * as LocalTree from "./LocalTree.ts";
@@ -80,12 +80,16 @@ const goneIn = (x: Expectation, range: Range): ReadonlyArray<readonly [ItemPath,
   return x.gone.slice(from, to);
 };
 
+/** The kind of listed item `n`: a file when the cache has an entry for it, else as it is now (one `lstat`). */
+const kindOfListed = (local: Local, n: number, entry: LocalTree.Cached | undefined): ItemMeta["type"] | undefined =>
+  entry === undefined ? local.tree.kindOf(local.listing[n]!) : "file";
+
 /**
  * Learns an item's expected fingerprint when it is known without reading: a remembered file's; a
  * directory's or link's own if already learnt; none for a file the cache does not remember (or an
  * item gone). False for a directory or link whose fingerprint must be read.
  */
-const learnExpected = (x: Expectation, local: Local, n: number, entry = x.entryAt(n), kind = entry === undefined ? local.tree.kindOf(local.listing[n]!) : "file"): boolean => {
+const learnExpected = (x: Expectation, local: Local, n: number, entry = x.entryAt(n), kind = kindOfListed(local, n, entry)): boolean => {
   const path = local.listing[n]!;
   if (entry !== undefined) {
     local.tree.printOfEntryInto(path, entry, x.lanes, 4 * n);
@@ -150,7 +154,7 @@ const check = (x: Expectation, local: Local, i: number, j: number): void => {
 };
 
 /** `check` of listed item `n`, given its cache entry (and the kind of item, where it has none) when known. */
-const checkOne = (x: Expectation, local: Local, n: number, entry = x.entryAt(n), kind = entry === undefined ? local.tree.kindOf(local.listing[n]!) : "file"): void => {
+const checkOne = (x: Expectation, local: Local, n: number, entry = x.entryAt(n), kind = kindOfListed(local, n, entry)): void => {
   x.checked[n] = (entry !== undefined ? local.tree.matchesStat(local.listing[n]!, entry, n) : kind !== "file") ? 1 : 2;
 };
 
@@ -165,7 +169,7 @@ export const prepare = async (x: Expectation, local: Local): Promise<void> => {
     if (n % (16 * batch) === 16 * batch - 1) await yieldTurn();
     if (x.printStates[n] !== unlearnt && x.checked[n] !== 0) continue;
     const entry = x.entryAt(n);
-    const kind = entry === undefined ? local.tree.kindOf(local.listing[n]!) : "file";
+    const kind = kindOfListed(local, n, entry);
     if (x.printStates[n] === unlearnt && !learnExpected(x, local, n, entry, kind)) toRead.push(n);
     if (x.checked[n] === 0) checkOne(x, local, n, entry, kind);
   }

@@ -12,3 +12,6 @@ export interface BundleOf {
 
 /** The path of an up-to-date bundle of `entry` at `out` (built now if needed), or undefined when it cannot be built or written. */
 export declare const freshBundle: (of: BundleOf) => string | undefined;
+
+/** A bundle of one of this package's entry files, named `name` in `node_modules/.cache/tidemark/`, fresh against the package's sources and `more` directories (see `bundle.mjs`). */
+export declare const packageBundle: (entry: string, name: string, more?: ReadonlyArray<string>) => string | undefined;

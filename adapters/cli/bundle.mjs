@@ -20,6 +20,7 @@ import { lstatSync, mkdirSync, openSync, readdirSync, readSync, closeSync, renam
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 
 /** Packages with native parts: loaded from `node_modules` by the bundle, not copied into it. */
 const native = ["classic-level", "@parcel/watcher"];
@@ -124,3 +125,19 @@ export const freshBundle = ({ entry, sources, also = [], out }) => {
     return undefined;
   }
 };
+
+/** This package's directories, relative to this file. */
+const inPackage = (path) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+
+/**
+ * A bundle of one of this package's entry files at `node_modules/.cache/tidemark/NAME.mjs`, kept up
+ * to date with the package's sources (core, store, adapters, and `more` directories) and its
+ * installed packages: `freshBundle` with the package's own places, named once for every caller.
+ */
+export const packageBundle = (entry, name, more = []) =>
+  freshBundle({
+    entry,
+    sources: [inPackage("core"), inPackage("store"), inPackage("adapters"), ...more],
+    also: [inPackage("node_modules/.package-lock.json")],
+    out: inPackage(`node_modules/.cache/tidemark/${name}.mjs`),
+  });

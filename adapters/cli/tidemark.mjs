@@ -4,15 +4,9 @@
 // through tsx takes; when no bundle can be built or written (a read-only install), through tsx.
 // It exits as soon as the command is done, whatever timers or sockets a library left behind.
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { freshBundle } from "./bundle.mjs";
+import { packageBundle } from "./bundle.mjs";
 
-const at = (path) => fileURLToPath(new URL(path, import.meta.url));
-const bundle = freshBundle({
-  entry: at("./main.ts"),
-  sources: [at("../../core"), at("../../store"), at("../../adapters")],
-  also: [at("../../node_modules/.package-lock.json")],
-  out: at("../../node_modules/.cache/tidemark/cli.mjs"),
-});
+const bundle = packageBundle(fileURLToPath(new URL("./main.ts", import.meta.url)), "cli");
 const loaded = async () => {
   // A bundle that does not load (it should not happen) costs the fast start, not the command.
   if (bundle !== undefined) {
