@@ -107,11 +107,13 @@ const main = async (): Promise<void> => {
     await raw.open();
     const classic = await time(async () => {
       for (const batch of batches) {
-        const ops = batch.flatMap((e) => [
-          { type: "put" as const, key: `l${e.seq}`, value: new Uint8Array(64) },
-          ...Event.chunksOf(e).map((c) => ({ type: "put" as const, key: `k${c.digest}`, value: c.bytes })),
-        ]);
-        await raw.batch(ops, { sync: true });
+        // A chained batch: classic-level's fastest way to write (an array batch given options is slower).
+        const ops = raw.batch();
+        for (const e of batch) {
+          ops.put(`l${e.seq}`, new Uint8Array(64));
+          for (const c of Event.chunksOf(e)) ops.put(`k${c.digest}`, c.bytes);
+        }
+        await ops.write({ sync: true });
       }
     });
     await raw.close();

@@ -1,12 +1,12 @@
 /**
  * Database — the small port the store needs from an ordered key-value database: get, getMany, hasMany, atomic batch
- * (optionally synced to disk) and range iteration, with string keys and byte values. Every
- * `abstract-level` database opened with `{ keyEncoding: "utf8", valueEncoding: "view" }` fits it:
+ * (optionally synced to disk) and range iteration, with string keys and byte values. `fromLevel`
+ * makes one of any `abstract-level` database opened with `{ keyEncoding: "utf8", valueEncoding: "view" }`:
  * classic-level (LevelDB on disk, the default) and memory-level among them.
  *
  * @example
  * import { ClassicLevel } from "classic-level";
- * const db: Database = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: "utf8", valueEncoding: "view" });
+ * const db = Database.fromLevel(new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: "utf8", valueEncoding: "view" }));
  *
  * @module
  */
@@ -37,6 +37,56 @@ export interface Database {
   batch(operations: Array<BatchOperation>, options?: { sync?: boolean }): Promise<void>;
   iterator(options?: RangeOptions): { nextv(size: number): Promise<Array<[string, Uint8Array]>>; seek(target: string): void; close(): Promise<void> };
 }
+
+/** What `fromLevel` uses of an `abstract-level` database with string keys and byte values. */
+export interface Level extends Omit<Database, "batch"> {
+  batch(): LevelBatch;
+}
+
+/** An `abstract-level` chained batch. */
+export interface LevelBatch {
+  put(key: string, value: Uint8Array): unknown;
+  del(key: string): unknown;
+  write(options?: { sync?: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The port over an `abstract-level` database. Its batches are written as chained batches: an array
+ * batch given options (`{ sync }`) copies them into every operation, which made 100,000 puts take
+ * three to four times as long (0.85–0.97 s against 0.24–0.26 s, classic-level on this machine).
+ *
+ * @example
+ * const db = Database.fromLevel(new MemoryLevel<string, Uint8Array>({ keyEncoding: "utf8", valueEncoding: "view" }));
+ * await db.open();
+ * await db.batch([{ type: "put", key: "a", value: new Uint8Array([1]) }], { sync: true });
+ *
+ * @category constructors
+ */
+export const fromLevel = (level: Level): Database => ({
+  get status() {
+    return level.status;
+  },
+  open: () => level.open(),
+  close: () => level.close(),
+  get: (key) => level.get(key),
+  getMany: (keys) => level.getMany(keys),
+  hasMany: (keys) => level.hasMany(keys),
+  iterator: (options) => level.iterator(options),
+  batch: async (operations, options) => {
+    const batch = level.batch();
+    try {
+      for (const op of operations) {
+        if (op.type === "put") batch.put(op.key, op.value);
+        else batch.del(op.key);
+      }
+    } catch (e) {
+      await batch.close();
+      throw e;
+    }
+    await batch.write(options);
+  },
+});
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();

@@ -32,7 +32,7 @@ import * as Chunks from "./Chunks.ts";
 import { makeDirectory } from "./Directory.ts";
 import * as FingerprintIndex from "./FingerprintIndex.ts";
 import * as Retention from "./Retention.ts";
-import { type BatchOperation, batches, type Database, entries, parseJson } from "./Database.ts";
+import { type BatchOperation, batches, type Database, entries, fromLevel, parseJson } from "./Database.ts";
 import * as Keys from "./Keys.ts";
 import type { StoreError } from "./StoreError.ts";
 
@@ -475,8 +475,8 @@ export const make = (db: Database, options: Options) => {
  */
 export const openClassic = async (location: string, options: Omit<Options, "chunks">): Promise<Store> => {
   await makeDirectory(location);
-  const db = new ClassicLevel<string, Uint8Array>(join(location, "index"), { keyEncoding: "utf8", valueEncoding: "view" });
+  const db = fromLevel(new ClassicLevel<string, Uint8Array>(join(location, "index"), { keyEncoding: "utf8", valueEncoding: "view" }));
   await db.open();
-  const chunks = await Chunks.packFiles(db as unknown as Database, join(location, "packs"));
-  return make(db as unknown as Database, { ...options, chunks });
+  const chunks = await Chunks.packFiles(db, join(location, "packs"));
+  return make(db, { ...options, chunks });
 };

@@ -3,16 +3,16 @@ import { ClassicLevel } from "classic-level";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import * as Chunks from "../../store/Chunks.ts";
-import { type Database, parseJson } from "../../store/Database.ts";
+import { fromLevel, parseJson } from "../../store/Database.ts";
 import * as Keys from "../../store/Keys.ts";
 import { run } from "./compliance.ts";
 
 run(
   "classic-level with pack files",
   async (dir) => {
-    const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: "utf8", valueEncoding: "view" });
+    const db = fromLevel(new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: "utf8", valueEncoding: "view" }));
     await db.open();
-    return db as unknown as Database;
+    return db;
   },
   {
     open: (db, dir) => Chunks.packFiles(db, dir),

@@ -6,14 +6,14 @@ import { sha256 } from "../../adapters/Sha256.ts";
 import * as Client from "../../adapters/wire/Client.ts";
 import * as Link from "../../adapters/wire/Link.ts";
 import * as Frame from "../../core/Frame.ts";
-import type { Database } from "../../store/Database.ts";
+import { fromLevel } from "../../store/Database.ts";
 import * as Store from "../../store/Store.ts";
 import { run } from "./transport.ts";
 
 run("an in-memory link", async (o) => {
-  const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: "utf8", valueEncoding: "view" });
+  const db = fromLevel(new MemoryLevel<string, Uint8Array>({ keyEncoding: "utf8", valueEncoding: "view" }));
   await db.open();
-  const store = Store.make(db as unknown as Database, { hash: sha256 });
+  const store = Store.make(db, { hash: sha256 });
   const config: Session.Config = { store, secret: o.secret, helloTimeoutMs: o.helloTimeoutMs, idleTimeoutMs: 60_000, checkpointTimeoutMs: 5000, log: () => {} };
   const registry: Session.Registry = new Map();
   const limits = { maxFrameBytes: Frame.defaultMaxBytes, stallMs: o.stallMs };
