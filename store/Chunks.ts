@@ -113,12 +113,17 @@ export const packFiles = async (db: Database, dir: string): Promise<Chunks> => {
   await makeDirectory(dir);
   const numbers = (await readdir(dir)).filter((f) => /^\d{8}\.pack$/.test(f)).map((f) => Number(f.slice(0, 8)));
   let current = numbers.length === 0 ? 1 : Math.max(...numbers);
-  const handles = new Map<number, FileHandle>();
-  const handle = async (n: number): Promise<FileHandle> => {
+  // Each pack is opened once: the open itself is kept, so reads of a pack asked for at once (a
+  // resync's or restore's batches, in a freshly started store) share it instead of each opening the
+  // pack and all but one handle being left for the collector to close.
+  const handles = new Map<number, Promise<FileHandle>>();
+  const handle = (n: number): Promise<FileHandle> => {
     const known = handles.get(n);
     if (known !== undefined) return known;
-    const opened = await open(join(dir, packName(n)), "a+");
+    const opened = open(join(dir, packName(n)), "a+");
     handles.set(n, opened);
+    // A failed open is not kept: the next read tries again.
+    opened.catch(() => handles.get(n) === opened && handles.delete(n));
     return opened;
   };
   let size = (await (await handle(current)).stat()).size;
@@ -187,7 +192,7 @@ export const packFiles = async (db: Database, dir: string): Promise<Chunks> => {
     forget,
     close: async () => {
       await queue;
-      for (const h of handles.values()) await h.close();
+      for (const opened of await Promise.allSettled(handles.values())) if (opened.status === "fulfilled") await opened.value.close();
       handles.clear();
     },
   };
