@@ -1,5 +1,9 @@
 // Appends to a LevelDB store in a loop until killed, printing each acknowledged sequence number.
-// Used by crash.test.ts: `node --import tsx crash-child.ts DIR`.
+// Used by crash.test.ts: `node --import tsx crash-child.ts DIR`, DIR under the system's temporary
+// directory. Any other DIR is refused: run by a test runner over all of laws/ (`uvu laws/store`,
+// whose argument it took for DIR) it wrote a 3 GB store into the source tree and ran until killed.
+import { tmpdir } from "node:os";
+import { resolve, sep } from "node:path";
 import process from "node:process";
 import { sha256 } from "../../adapters/Sha256.ts";
 import type { Digest } from "../../core/Digest.ts";
@@ -9,7 +13,11 @@ import * as Store from "../../store/Store.ts";
 import * as Model from "../core/model.ts";
 
 const [dir] = process.argv.slice(2);
-const store = await Store.openClassic(dir!, { hash: sha256 });
+if (dir === undefined || !resolve(dir).startsWith(resolve(tmpdir()) + sep)) {
+  process.stderr.write(`crash-child: DIR must lie under ${tmpdir()} (got ${dir ?? "nothing"})\n`);
+  process.exit(2);
+}
+const store = await Store.openClassic(dir, { hash: sha256 });
 let seq = ((await store.head(Model.source))?.seq ?? 0) + 1;
 let round = 0;
 for (;;) {
