@@ -12,7 +12,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { randomBytes } from "node:crypto";
-import { closeSync, fchmodSync, fsyncSync, futimesSync, openSync, renameSync, rmSync, writevSync } from "node:fs";
+import { closeSync, fchmodSync, fsync, fsyncSync, futimesSync, openSync, renameSync, rmSync, writevSync } from "node:fs";
 import { lstat, mkdir, rm, symlink, utimes, chmod, lutimes } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import type * as History from "../core/History.ts";
@@ -115,13 +115,14 @@ type Stop = { readonly refused: RestoreError } | { readonly thrown: unknown };
 /** Writes files a few at a time (`filesInFlight`); `onWritten` hears of each written, the first failure stops it. */
 const makeFilePool = (store: TreeSource, onWritten: (v: History.Version, bytes: number) => void) => {
   const inFlight = new Set<Promise<void>>();
+  const flush = makeFlush();
   let stop: Stop | undefined;
   return {
     stopped: (): Stop | undefined => stop,
     stopWith: (why: Stop): void => void (stop ??= why),
     /** Starts writing a file; waits while the pool is full. */
     add: async (full: string, v: History.Version): Promise<void> => {
-      const writing: Promise<void> = restoreFile(store, full, v)
+      const writing: Promise<void> = restoreFile(store, flush, full, v)
         .then((written) => (E.isLeft(written) ? void (stop ??= { refused: written.left }) : onWritten(v, written.right)), (e: unknown) => void (stop ??= { thrown: e }))
         .finally(() => inFlight.delete(writing));
       inFlight.add(writing);
@@ -231,14 +232,40 @@ const place = (temp: string, full: string): void => {
   }
 };
 
+/** A flush taking longer than this (ms) is slow: a disk's, not tmpfs's. */
+const slowFlushMs = 0.1;
+
+/** How many flushes are timed before deciding where the rest are made. */
+const timedFlushes = 8;
+
+/**
+ * Flushes restored files to disk: on this thread while flushes cost next to nothing (tmpfs, where a
+ * thread-pool round trip made a restore of 10,000 files of 1 KiB 35 % slower), in the thread pool
+ * once most of the first few were slow (ext4 here: ~0.3 ms each), so the flushes of the files written
+ * at once overlap and share the journal's commits: a restore of 10,000 files of 1 KiB to disk took
+ * 5.3–5.8 s that way against 8.5–8.7 s with every flush made in turn on this thread (alternating runs).
+ */
+const makeFlush = () => {
+  let made = 0;
+  let slow = 0;
+  return async (fd: number): Promise<void> => {
+    if (made >= timedFlushes && 2 * slow > made) return new Promise((done, fail) => fsync(fd, (e) => (e === null ? done() : fail(e))));
+    const began = performance.now();
+    fsyncSync(fd);
+    if (made < timedFlushes) {
+      made++;
+      if (performance.now() - began > slowFlushMs) slow++;
+    }
+  };
+};
+
 /**
  * Writes one file: to a temporary name beside it, chunk by chunk, then its mode and times, then
  * renamed into place. The file system calls are synchronous: each is a few microseconds, where an
- * asynchronous one cost a thread-pool round trip of ~30 µs here (a small file takes seven; even the
- * flush to disk, handed to the thread pool so flushes overlap, cost 26 µs a file in handing over and
- * gained nothing on this machine's disk); only the chunks are awaited.
+ * asynchronous one cost a thread-pool round trip of ~30 µs here (a small file takes seven). Only the
+ * chunks and the flush to disk (`makeFlush`) are awaited.
  */
-const restoreFile = async (store: TreeSource, full: string, v: History.Version): Promise<E.Either<RestoreError, number>> => {
+const restoreFile = async (store: TreeSource, flush: (fd: number) => Promise<void>, full: string, v: History.Version): Promise<E.Either<RestoreError, number>> => {
   const meta = v.meta!;
   // The manifest must describe the version: its size, and the content digest made from its chunk digests.
   if (Manifest.size(v.manifest) !== meta.size || Manifest.contentDigest(v.manifest, store.hash) !== meta.digest) return E.left({ _tag: "DigestMismatch", path: v.path });
@@ -249,7 +276,7 @@ const restoreFile = async (store: TreeSource, full: string, v: History.Version):
   try {
     written = await writeChunks(store, { writev: async (pieces) => ({ bytesWritten: writevSync(fd, pieces) }) }, v);
     if (E.isRight(written)) {
-      fsyncSync(fd);
+      await flush(fd);
       fchmodSync(fd, meta.mode);
       futimesSync(fd, utimesSeconds(meta.mtimeMs), utimesSeconds(meta.mtimeMs));
     }
