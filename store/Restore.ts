@@ -243,7 +243,7 @@ const timedFlushes = 8;
  * thread-pool round trip made a restore of 10,000 files of 1 KiB 35 % slower), in the thread pool
  * once most of the first few were slow (ext4 here: ~0.3 ms each), so the flushes of the files written
  * at once overlap and share the journal's commits: a restore of 10,000 files of 1 KiB to disk took
- * 5.3–5.8 s that way against 8.5–8.7 s with every flush made in turn on this thread (alternating runs).
+ * 5.3–6.0 s that way against 8.0–8.7 s with every flush made in turn on this thread (alternating runs).
  */
 const makeFlush = () => {
   let made = 0;
