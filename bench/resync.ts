@@ -213,16 +213,20 @@ const runRestores = async (relays: Relays, pids: Pids, root: string, module: str
   for (const tool of order) {
     await rm(into, { recursive: true, force: true });
     figures[tool] = await restoreWith[tool](relays, pids, module, into);
-    bad.push(...Trees.differ(expected, await Trees.digestTree(into)).map((p) => `${tool}:${p}`));
+    bad.push(...(await differsIn(expected, tool, into)));
     await rm(into, { recursive: true, force: true });
   }
   return [figures.rsync!, figures.tidemark!, bad] as const;
 };
 
+/** The paths where a tool's copy differs from the source's digests (`Trees.digestTree`), marked with the tool. */
+const differsIn = async (expected: Map<string, string>, tool: Tool, copy: string): Promise<Array<string>> =>
+  Trees.differ(expected, await Trees.digestTree(copy)).map((p) => `${tool}:${p}`);
+
 /** The paths where each tool's copy differs from the source, marked with the tool (none when all is well). */
 const differing = async (source: string, rsyncCopy: string, tidemarkCopy: string): Promise<Array<string>> => {
   const expected = await Trees.digestTree(source);
-  return [...Trees.differ(expected, await Trees.digestTree(rsyncCopy)).map((p) => `rsync:${p}`), ...Trees.differ(expected, await Trees.digestTree(tidemarkCopy)).map((p) => `tidemark:${p}`)];
+  return [...(await differsIn(expected, "rsync", rsyncCopy)), ...(await differsIn(expected, "tidemark", tidemarkCopy))];
 };
 
 /** Compares both copies with the source; returns the paths that differ (none when all is well). */

@@ -158,6 +158,8 @@ export const packFiles = async (db: Database, dir: string): Promise<Chunks> => {
     return out;
   };
 
+  const getMany = async (digests: ReadonlyArray<string>): Promise<Array<Uint8Array | undefined>> => readLocations(await db.getMany(digests.map(Keys.chunk)));
+
   const writeAll = async (chunks: ReadonlyMap<string, Uint8Array>): Promise<Array<BatchOperation>> => {
     if (size > packLimit) {
       current++;
@@ -184,8 +186,8 @@ export const packFiles = async (db: Database, dir: string): Promise<Chunks> => {
       queue = run.catch(() => undefined);
       return run;
     },
-    get: async (digest) => (await readLocations(await db.getMany([Keys.chunk(digest)])))[0],
-    getMany: async (digests) => readLocations(await db.getMany(digests.map(Keys.chunk))),
+    get: async (digest) => (await getMany([digest]))[0],
+    getMany,
     list: async function* () {
       for await (const [key, value] of entries(db, Keys.chunkRange)) yield [Keys.digestOfChunkKey(key), parseJson<Location>(value).n] as const;
     },
