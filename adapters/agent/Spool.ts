@@ -24,12 +24,12 @@ import { createHash } from "node:crypto";
 import { ftruncateSync, statSync, writeSync, writevSync } from "node:fs";
 import { open as openFile, readFile, rename, rm, type FileHandle, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import process from "node:process";
 import * as Digest from "../../core/Digest.ts";
 import * as Envelope from "../../core/Envelope.ts";
 import * as Event from "../../core/Event.ts";
 import { makeDirectory } from "../../store/Directory.ts";
 import { sha256 } from "../Sha256.ts";
+import * as SpoolLock from "./SpoolLock.ts";
 
 /** What the agent remembers between runs. */
 export interface AgentState {
@@ -131,32 +131,6 @@ const writeAll = (handle: FileHandle, pieces: ReadonlyArray<Uint8Array>): void =
 /** Why a spool cannot be used. */
 export class SpoolError extends Error {}
 
-const lock = async (dir: string): Promise<() => Promise<void>> => {
-  const file = join(dir, "lock");
-  let refused: Error | undefined;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(file, String(process.pid), { flag: "wx" });
-      return () => rm(file, { force: true });
-    } catch (e) {
-      refused = e as Error;
-      const pid = Number(await readFile(file, "utf8").catch(() => "0"));
-      const alive = pid > 0 && (() => {
-        try {
-          process.kill(pid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      })();
-      if (alive && pid !== process.pid) throw new SpoolError(`the spool ${dir} is in use by another agent (pid ${pid})`);
-      await rm(file, { force: true });
-    }
-  }
-  // Not held by another agent, yet not writable: a full disk, a read-only one, no permission.
-  throw new SpoolError(`cannot lock the spool ${dir}: ${refused?.message ?? "unknown reason"}`);
-};
-
 /** The agent's spool. */
 export type Spool = Awaited<ReturnType<typeof open>>;
 
@@ -177,7 +151,13 @@ export const open = async (dir: string, identity: { readonly source: string; rea
   await makeDirectory(dir).catch((e: unknown) => {
     throw new SpoolError(`cannot create the spool ${dir}: ${(e as Error).message}`);
   });
-  const unlock = await lock(dir);
+  const unlock = (() => {
+    try {
+      return SpoolLock.take(dir);
+    } catch (e) {
+      throw new SpoolError((e as Error).message);
+    }
+  })();
   const stateFile = join(dir, "state.json");
   const logFile = join(dir, "events.log");
   const found = await readState(stateFile);
