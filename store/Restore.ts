@@ -12,7 +12,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { randomBytes } from "node:crypto";
-import { closeSync, fchmodSync, fsync, fsyncSync, futimesSync, openSync, renameSync, rmSync, writevSync } from "node:fs";
+import { closeSync, fchmodSync, fsync, fsyncSync, ftruncateSync, futimesSync, openSync, renameSync, rmSync, writevSync } from "node:fs";
 import { lstat, mkdir, rm, symlink, utimes, chmod, lutimes } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import type * as History from "../core/History.ts";
@@ -274,8 +274,10 @@ const restoreFile = async (store: TreeSource, flush: (fd: number) => Promise<voi
   // A failure — a refused chunk, or the store lost mid-file — leaves no temporary file behind.
   let written: E.Either<RestoreError, number> | undefined;
   try {
-    written = await writeChunks(store, { writev: async (pieces) => ({ bytesWritten: writevSync(fd, pieces) }) }, v);
+    const file = sparseWriter(fd);
+    written = await writeChunks(store, file, v);
     if (E.isRight(written)) {
+      file.finish();
       await flush(fd);
       fchmodSync(fd, meta.mode);
       futimesSync(fd, utimesSeconds(meta.mtimeMs), utimesSeconds(meta.mtimeMs));
@@ -295,20 +297,55 @@ const restoreFile = async (store: TreeSource, flush: (fd: number) => Promise<voi
   return written;
 };
 
+/** A file written at a position that can also be moved on without writing (leaving a hole). */
+interface Sparse extends Appendable {
+  readonly skip: (bytes: number) => void;
+}
+
+/** Writes to `fd` from its start; `finish` gives a file that ends in a hole its length. */
+const sparseWriter = (fd: number): Sparse & { readonly finish: () => void } => {
+  let position = 0;
+  let endsInHole = false;
+  return {
+    writev: async (pieces) => {
+      const bytesWritten = writevSync(fd, pieces, position);
+      position += bytesWritten;
+      endsInHole = false;
+      return { bytesWritten };
+    },
+    skip: (bytes) => {
+      position += bytes;
+      endsInHole = bytes > 0 || endsInHole;
+    },
+    finish: () => {
+      if (endsInHole) ftruncateSync(fd, position);
+    },
+  };
+};
+
 /**
  * Writes a version's chunks in order, one at a time: a restore holds one chunk, not the file (a whole
  * file in memory cost twice its size, and one over 4 GiB could not be restored at all). Each chunk's
  * bytes are hashed against its digest — a chunk damaged on disk fails the restore, not restores wrong
- * data — and a chunk repeated in a row (a run of zeros) is fetched once.
+ * data — and a chunk repeated in a row (a run of zeros) is fetched once. A chunk of zeros is not
+ * written: it is left a hole, so a sparse file (a disk image, a database's preallocated space) comes
+ * back sparse, as `cp` makes it, instead of taking its whole size on disk.
  */
-const writeChunks = async (store: TreeSource, handle: Appendable, v: History.Version): Promise<E.Either<RestoreError, number>> => {
+const writeChunks = async (store: TreeSource, file: Sparse, v: History.Version): Promise<E.Either<RestoreError, number>> => {
   let last: { readonly digest: string; readonly bytes: Uint8Array } | undefined;
+  const zeros = new Map<number, string>();
+  const isZeros = (bytes: Uint8Array, digest: string): boolean => {
+    if (bytes.length === 0 || bytes[0] !== 0 || bytes[bytes.length - 1] !== 0 || bytes[bytes.length >> 1] !== 0) return false;
+    if (!zeros.has(bytes.length)) zeros.set(bytes.length, Digest.of(store.hash, new Uint8Array(bytes.length)));
+    return zeros.get(bytes.length) === digest;
+  };
   let at = 0;
   for (const ref of v.manifest) {
     const bytes = last?.digest === ref.digest ? last.bytes : await store.chunk(ref.digest);
     if (bytes === undefined || bytes.length !== ref.size) return E.left({ _tag: "ChunkMissing", path: v.path, digest: ref.digest });
     if (last?.digest !== ref.digest && Digest.of(store.hash, bytes) !== ref.digest) return E.left({ _tag: "DigestMismatch", path: v.path });
-    await appendPieces(handle, [bytes]);
+    if (isZeros(bytes, ref.digest)) file.skip(bytes.length);
+    else await appendPieces(file, [bytes]);
     at += bytes.length;
     last = { digest: ref.digest, bytes };
   }

@@ -356,6 +356,20 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>, pl
     });
   });
 
+  test("restore leaves runs of zeros as holes: the file reads back equal, ending in zeros too, and takes a fraction of its size on disk", async () => {
+    const source = freshSource();
+    const zeros = (n: number) => "\u0000".repeat(n);
+    const text = `head${zeros(512 * 1024)}middle${zeros(256 * 1024)}`;
+    await appendOk(store, source, renumber([fileAt("disk.img" as ItemPath, text, 1)], source));
+    const target = join(dir, `sparse-${source}`);
+    assert.ok(E.isRight(await Restore.restore(store, source, { seq: 1 }, target)));
+    const restored = join(target, "disk.img");
+    assert.is(await readFile(restored, "utf8"), text);
+    const st = await lstat(restored);
+    assert.is(st.size, text.length);
+    assert.ok(st.blocks * 512 < text.length / 4, `${st.blocks * 512} bytes on disk for ${text.length}`);
+  });
+
   test("bad input is refused with a typed error and nothing is written", async () => {
     const source = freshSource();
     await appendOk(store, source, renumber([fileAt("a" as ItemPath, "one", 1)], source));
