@@ -301,6 +301,10 @@ export const start = async (options: Options): Promise<Running> => {
   let liveBudget = 16;
   const turn = async (): Promise<void> => {
     if (shell.client === undefined || shell.client.isClosed()) {
+      // A refusal that came while no call waited (an append refused after its batch was sent) is
+      // handled as a refused call is: replaying the same spool would only be refused again.
+      const why = shell.client?.closedWith();
+      if (why?._tag === "Refused") throw new ClientFailure(why);
       if (shell.client !== undefined) await lose("connection closed");
       return connect();
     }
@@ -312,7 +316,7 @@ export const start = async (options: Options): Promise<Running> => {
     if (checkpoints.length > 0 && shell.state._tag === "backup") return markCheckpoint();
     if (shell.dirty.size > 0 && (liveBudget-- > 0 || !isSyncing(shell.state))) return Resync.capture(shell, Resync.takeDirty(shell));
     liveBudget = 16;
-    if (watch.rescanRequested() && shell.state._tag === "backup") return Resync.begin(shell, "watcher-overflow", "compare");
+    if (shell.state._tag === "backup" && watch.rescanRequested()) return Resync.begin(shell, "watcher-overflow", "compare");
     const step = Step.next(shell.state);
     if (step._tag === "Nothing") return rest(1000);
     await Resync.step(shell, step);

@@ -99,6 +99,10 @@ const startProgress = (shell: Shell): void => {
 
 /** Starts a resync: a full comparison flags every local item, a trusted one only what is flagged. */
 export const begin = async (shell: Shell, reason: Event.ResyncReason, trust: Event.ResyncTrust): Promise<void> => {
+  // What was decided before goes first: the store answers the comparison's questions as of what it
+  // has been sent (a compare begun while an upload's last batch waited unsent found the store without
+  // it, and decided the same deletion again: refused as stale, over and over).
+  await flush(shell);
   if (trust === "compare") compareAgainst(shell, await shell.tree.list());
   else compareAgainst(shell, [], false);
   await decide(shell, { _tag: "BeginResync", at: Date.now(), reason, trust, paths: shell.listing, hostIntact: true });

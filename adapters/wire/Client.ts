@@ -68,6 +68,8 @@ export interface Client {
   readonly send: (m: Protocol.Message) => Effect.Effect<void, ClientError>;
   readonly close: (reason?: string) => Effect.Effect<void>;
   readonly isClosed: () => boolean;
+  /** Why the connection closed (a `Refused` from the store, such as an append it would not take), once it has. */
+  readonly closedWith: () => ClientError | undefined;
   /** When the store was last heard from (`performance.now()`). */
   readonly lastHeard: () => number;
 }
@@ -227,6 +229,7 @@ const running = (link: Link.Link, welcome: Client["welcome"], o: Omit<Options, "
     send,
     close: (reason = "client closed") => finish({ _tag: "Disconnected", reason }),
     isClosed: () => closedBy !== undefined,
+    closedWith: () => closedBy,
     lastHeard: () => heard,
   };
 };
