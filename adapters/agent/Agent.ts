@@ -261,7 +261,22 @@ export const start = async (options: Options): Promise<Running> => {
     }
   };
 
+  /**
+   * The protected directory is gone mid-comparison: the agent lets go of the store (whose last state
+   * stands: a missing directory is not every item deleted) and waits for it, then compares it anew.
+   */
+  const awaitRoot = async (): Promise<void> => {
+    await lose("the protected directory is gone");
+    shell.needsCompare = true;
+    while (!stopping && !shell.tree.present()) {
+      watch.checkRoot();
+      await sleep(1000);
+    }
+    watch.checkRoot();
+  };
+
   const handle = async (e: unknown): Promise<void> => {
+    if (e instanceof LocalTree.RootGone) return awaitRoot();
     if (!(e instanceof ClientFailure)) throw e;
     const error = e.error;
     // Once this agent has been connected, "busy" is most likely its own old connection, not yet

@@ -77,6 +77,9 @@ const statOrUndefined = (abs: string): Stats | undefined => {
 const typeOf = (st: Stats): ItemMeta["type"] | undefined =>
   st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : undefined;
 
+/** The protected directory itself is gone (removed, or replaced by something not a directory): its listing is not "nothing". */
+export class RootGone extends Error {}
+
 /** The protected tree. */
 export type LocalTree = ReturnType<typeof make>;
 
@@ -139,6 +142,9 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const full = (path: string): string => prefix + (sep === "/" ? path : path.split("/").join(sep));
   const isExcluded = (abs: string): boolean => excluded.some((x) => abs === x || abs.startsWith(x + sep));
 
+  /** True while the protected directory exists (as a directory). */
+  const present = (): boolean => statOrUndefined(base)?.isDirectory() === true;
+
   /** The item path of an absolute or root-relative file name, if it is inside the tree and valid. */
   const pathOf = (name: string): ItemPath.ItemPath | undefined => {
     const abs = resolve(base, name);
@@ -197,6 +203,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const walk = async (abs: string, rel: ItemPath.ItemPath | ""): Promise<void> => {
       if (++read % 256 === 0) await yieldTurn();
       const entries = scanned !== undefined ? scanned.get(abs) : TreeScan.readDir(abs);
+      // Not an empty listing (every item deleted) when the protected directory itself is gone.
+      if (entries === undefined && rel === "" && !present()) throw new RootGone(`the protected directory ${base} is gone`);
       if (entries === undefined) return;
       const inside = abs.endsWith(sep) ? abs : abs + sep;
       // Entries are checked against the excluded paths only in a directory that holds one.
@@ -448,7 +456,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     holders = undefined;
   };
 
-  return { root: base, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, cachedPrints, matchesStat, printOf, recall, printOfEntry, printOfEntryInto, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
+  return { root: base, present, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, cachedPrints, matchesStat, printOf, recall, printOfEntry, printOfEntryInto, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

@@ -5,7 +5,10 @@
  * on one path coalesce and the last state is read when the path is decided. Because any watcher can
  * miss events, a periodic reconciling scan compares the tree's listing and stat data with what was
  * last read. An event without a name (the kernel's queue overflowed) or a tree that cannot be
- * watched counts as an overflow: the tree is compared again. `ready` resolves once every directory
+ * watched counts as an overflow: the tree is compared again. So does the protected directory coming
+ * back after it was removed, or replaced by another (moved into its place): its identity (device and
+ * inode) is checked every second, and while it is gone nothing is watched and the agent says so once.
+ * `ready` resolves once every directory
  * there at the start has its watch: a listing taken before then could miss a file created after the
  * listing read its directory and before the watch existed (seen: dozens of files created in the
  * first second of an upload were missing from the store until the periodic scan).
@@ -18,7 +21,7 @@
  *
  * @module
  */
-import { watch as fsWatch, type FSWatcher } from "node:fs";
+import { watch as fsWatch, type FSWatcher, lstatSync } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { join, sep } from "node:path";
 import type { Shell } from "./Shell.ts";
@@ -27,8 +30,10 @@ import type { Shell } from "./Shell.ts";
 export interface Running {
   /** Resolves once every directory of the tree at the start is watched (at once when not watching). */
   readonly ready: Promise<void>;
-  /** True (once) when the watcher overflowed or failed and the tree must be compared. */
+  /** True (once) when the watcher overflowed or failed, or the root came back, and the tree must be compared. */
   readonly rescanRequested: () => boolean;
+  /** Checks the root now (as every second): gone, back, or replaced. */
+  readonly checkRoot: () => void;
   readonly stop: () => void;
 }
 
@@ -101,6 +106,33 @@ export const start = (shell: Shell, watching: boolean): Running => {
     shell.wake();
   };
 
+  const root = shell.tree.root;
+  /**
+   * The root's device, inode and birth time while it is a directory; undefined while it is gone. (A
+   * directory removed and made again often gets the same inode at once: its birth time tells them apart.)
+   */
+  const identityOf = (): string | undefined => {
+    const st = lstatSync(root, { throwIfNoEntry: false });
+    return st?.isDirectory() === true ? `${st.dev}:${st.ino}:${st.birthtimeMs}` : undefined;
+  };
+  const sayGone = () => shell.log(`${root} is gone: nothing there is captured until it is back (the store keeps its last state)`);
+  let rootIdentity = identityOf();
+  if (rootIdentity === undefined) sayGone();
+  const checkRoot = (): void => {
+    const now = identityOf();
+    if (now === rootIdentity) return;
+    unwatch(root);
+    if (now === undefined) sayGone();
+    else {
+      shell.log(`${root} is ${rootIdentity === undefined ? "back" : "another directory now"}: comparing it with the store`);
+      if (watching) void walk(root);
+      overflow = true;
+      shell.wake();
+    }
+    rootIdentity = now;
+  };
+  const rootChecker = setInterval(checkRoot, 1000);
+
   const ready = watching
     ? walk(shell.tree.root).catch((e) => {
       shell.log(`cannot watch ${shell.tree.root} (${(e as Error).message}); the periodic scan catches changes meanwhile`);
@@ -129,6 +161,7 @@ export const start = (shell: Shell, watching: boolean): Running => {
 
   return {
     ready,
+    checkRoot,
     rescanRequested: () => {
       const was = overflow;
       overflow = false;
@@ -137,6 +170,7 @@ export const start = (shell: Shell, watching: boolean): Running => {
     stop: () => {
       stopped = true;
       clearInterval(scanner);
+      clearInterval(rootChecker);
       unwatch(shell.tree.root);
     },
   };
