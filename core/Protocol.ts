@@ -31,6 +31,12 @@ import { Manifest } from "./Manifest.ts";
 /** The protocol version this code speaks. @category constants */
 export const version = 3;
 
+/**
+ * The code of a `Refused` that says the store itself failed (its disk full or failing), not the
+ * client: an agent keeps its events and tries again later. @category constants
+ */
+export const storeFailed = "store-failed";
+
 const tagged = <Tag extends string, P extends t.Props>(tag: Tag, props: P) =>
   t.type({ _tag: t.literal(tag), ...props }, tag);
 

@@ -18,6 +18,7 @@ import { Effect, Schedule } from "effect";
 import type { SourceId } from "../../core/Codecs.ts";
 import type * as Event from "../../core/Event.ts";
 import * as Processor from "../../core/Processor.ts";
+import * as Protocol from "../../core/Protocol.ts";
 import { isSyncing } from "../../core/ProcessorState.ts";
 import * as Step from "../../core/ProcessorStep.ts";
 import * as SortedMap from "../../core/SortedMap.ts";
@@ -83,6 +84,9 @@ export interface Running {
 }
 
 const finalCodes = new Set(["auth", "busy", "version", "tls"]);
+
+/** The first wait before trying again a store that failed under the agent. */
+const firstStoreRetryMs = 1000;
 
 /**
  * A stat cache at least this large (about 30,000 files) has the tree read by a worker thread while
@@ -158,6 +162,7 @@ export const start = async (options: Options): Promise<Running> => {
   let stopping = false;
   let everConnected = false;
   let fail: (reason: string) => void = () => {};
+  let storeRetryMs = firstStoreRetryMs;
   const failed = new Promise<string>((resolve) => (fail = resolve));
   const checkpoints: Array<{ readonly label: string; readonly done: (seq: number) => void; readonly error: (e: Error) => void }> = [];
 
@@ -219,6 +224,7 @@ export const start = async (options: Options): Promise<Running> => {
       tls: options.tls,
       lastSeq: shell.state.nextSeq - 1,
       onAck: (seq) => {
+        storeRetryMs = firstStoreRetryMs;
         if (options.onAcknowledged !== undefined) options.onAcknowledged(spool.pending().filter((e) => e.seq <= seq));
         void spool.acked(seq).then(() => shell.wake());
       },
@@ -275,10 +281,24 @@ export const start = async (options: Options): Promise<Running> => {
     watch.checkRoot();
   };
 
+  /**
+   * The store failed under this agent (its disk full or failing): the events stay in the spool, and
+   * the store is tried again after a wait that doubles up to the back-off's cap (an acknowledgement
+   * resets it), not at once and for ever.
+   */
+  const awaitStore = async (reason: string): Promise<void> => {
+    log(`${reason}; the events stay in the spool, trying again in ${storeRetryMs / 1000} s`);
+    await lose(reason);
+    const until = Date.now() + storeRetryMs;
+    storeRetryMs = Math.min(2 * storeRetryMs, options.maxBackoffMs ?? 10_000);
+    while (!stopping && Date.now() < until) await sleep(until - Date.now());
+  };
+
   const handle = async (e: unknown): Promise<void> => {
     if (e instanceof LocalTree.RootGone) return awaitRoot();
     if (!(e instanceof ClientFailure)) throw e;
     const error = e.error;
+    if (error._tag === "Refused" && error.code === Protocol.storeFailed) return awaitStore(error.reason);
     // Once this agent has been connected, "busy" is most likely its own old connection, not yet
     // noticed closed by the store: that is retried. A fresh agent meeting "busy" stops.
     const retryBusy = error._tag === "Refused" && error.code === "busy" && everConnected;

@@ -245,6 +245,10 @@ export const run = (config: Config, registry: Registry, link: Link): Effect.Effe
     });
     return yield* hello.role === "agent" ? welcome.pipe(Effect.ensuring(unregister(registry, link, hello.source as SourceId))) : welcome;
   }).pipe(
+    // The store failing under a session (a full or failing disk: EFBIG, ENOSPC, EIO) is said, to the
+    // log and to the client, as a refusal the client can tell apart: an agent keeps its events and
+    // tries again later, where a silent close had it reconnect and resend at once, for ever.
+    Effect.catchAllDefect((defect) => refuse(Protocol.storeFailed, `the store failed: ${defect instanceof Error ? defect.message : String(defect)}`)),
     Effect.catchAll((e) =>
       e._tag === "Refusal"
         ? Effect.gen(function* () {

@@ -2,7 +2,9 @@
 // store refuses (it names a version of an item the store does not hold) makes the agent drop its
 // spool and compare the tree, not replay the same refused events forever; so does a refusal that
 // comes while the agent waits on nothing (a live change's batch, sent and not awaited): the agent
-// says the store refused an append, not merely that the connection closed.
+// says the store refused an append, not merely that the connection closed. A store that fails under
+// the agent (its disk full or failing) says so, and the agent keeps its events and tries again after
+// a wait, instead of reconnecting and resending at once, for ever.
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,6 +102,44 @@ test("an append refused while the agent waits on nothing is reported as refused,
     assert.equal(await settled(["a", "late"]), ["a", "late"], lines.join("\n"));
     assert.ok(lines.some((l) => l.includes("refused (append)")), lines.join("\n"));
     assert.ok(lines.some((l) => l.includes("the store refused an append")), lines.join("\n"));
+  } finally {
+    await agent.stop();
+    await server.stop();
+    await store.close();
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test("a store whose writes fail says why; the agent waits before trying again, and converges once the store can write", async () => {
+  const work = await mkdtemp(join(tmpdir(), "tidemark-refused-"));
+  const root = join(work, "tree");
+  await mkdir(root);
+  await writeFile(join(root, "a"), "alpha");
+  const store = await Store.openClassic(join(work, "store"), { hash: sha256 });
+  let failing = true;
+  const failingStore: Store.Store = {
+    ...store,
+    append: async (s, events) => {
+      if (failing) throw new Error("EIO: i/o error, write");
+      return store.append(s, events);
+    },
+  };
+  const lines: Array<string> = [];
+  const server = await Server.start({ store: failingStore, secret: null, listen: { host: "127.0.0.1", port: 0 }, log: (l) => lines.push(`store: ${l}`) });
+  const agent = await Agent.start({ root, source, store: server.address, secret: null, spoolDir: join(work, "spool"), watch: false, scanIntervalMs: 3_600_000, log: (l) => lines.push(l) });
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const connects = lines.filter((l) => l.includes("connected to the store")).length;
+    assert.ok(connects >= 2 && connects <= 3, `${connects} connections in 2 s of a failing store:\n${lines.join("\n")}`);
+    assert.ok(lines.some((l) => l.includes("refused (store-failed): the store failed: EIO: i/o error, write")), lines.join("\n"));
+    assert.ok(lines.some((l) => l.startsWith("the store failed: EIO: i/o error, write; the events stay in the spool, trying again in")), lines.join("\n"));
+    failing = false;
+    const end = Date.now() + 15_000;
+    while (Date.now() < end && ((await store.head(source)) === undefined || agent.progress().unacknowledged > 0 || agent.progress().state !== "backup")) await new Promise((r) => setTimeout(r, 20));
+    const files: Array<string> = [];
+    for await (const v of store.treeAsOf(source, (await store.head(source))!.seq)) if (v.meta?.type === "file") files.push(v.path);
+    assert.equal(files, ["a"], lines.join("\n"));
+    assert.is(agent.progress().unacknowledged, 0);
   } finally {
     await agent.stop();
     await server.stop();
