@@ -324,13 +324,29 @@ export const start = async (options: Options): Promise<Running> => {
     });
 
   const markCheckpoint = async (): Promise<void> => {
-    const next = checkpoints.shift()!;
+    // Taken off the queue once decided: a store lost before then leaves it to be marked after the resync.
+    const next = checkpoints[0]!;
     // Changes the watcher is about to report belong before the checkpoint.
     await new Promise((r) => setTimeout(r, 250));
-    while (shell.dirty.size > 0) await Resync.capture(shell, Resync.takeDirty(shell));
+    while (shell.dirty.size > 0) await captureNext();
     const events = await decide(shell, { _tag: "MarkCheckpoint", at: Date.now(), label: next.label });
-    await flush(shell);
+    checkpoints.shift();
     next.done(events[0]!.seq);
+    await flush(shell);
+  };
+
+  /**
+   * Decides the next live change. One whose decision fails (the store lost while it was asked about
+   * the path) goes back to the dirty set: the resync after the blackout decides it with the others.
+   */
+  const captureNext = async (): Promise<void> => {
+    const path = Resync.takeDirty(shell);
+    try {
+      await Resync.capture(shell, path);
+    } catch (e) {
+      shell.dirty.add(path);
+      throw e;
+    }
   };
 
   let liveBudget = 16;
@@ -349,7 +365,7 @@ export const start = async (options: Options): Promise<Running> => {
     }
     // A checkpoint names a consistent state: it waits until an upload or resync has finished.
     if (checkpoints.length > 0 && shell.state._tag === "backup") return markCheckpoint();
-    if (shell.dirty.size > 0 && (liveBudget-- > 0 || !isSyncing(shell.state))) return Resync.capture(shell, Resync.takeDirty(shell));
+    if (shell.dirty.size > 0 && (liveBudget-- > 0 || !isSyncing(shell.state))) return captureNext();
     liveBudget = 16;
     if (shell.state._tag === "backup" && watch.rescanRequested()) return Resync.begin(shell, "watcher-overflow", "compare");
     const step = Step.next(shell.state);
