@@ -5,147 +5,104 @@
 // says the store refused an append, not merely that the connection closed. A store that fails under
 // the agent (its disk full or failing) says so, and the agent keeps its events and tries again after
 // a wait, instead of reconnecting and resending at once, for ever.
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import * as E from "fp-ts/lib/Either.js";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import * as E from "fp-ts/lib/Either.js";
 import * as Agent from "../../adapters/agent/Agent.ts";
-import * as Server from "../../adapters/server/Server.ts";
 import * as Spool from "../../adapters/agent/Spool.ts";
-import { sha256 } from "../../adapters/Sha256.ts";
 import type { SourceId } from "../../core/Codecs.ts";
 import type { Digest } from "../../core/Digest.ts";
 import type * as Event from "../../core/Event.ts";
 import type { ItemPath } from "../../core/ItemPath.ts";
-import * as Store from "../../store/Store.ts";
-import { syncOnce } from "./syncing.ts";
+import type * as Store from "../../store/Store.ts";
+import { eventually, type Served, storedFiles, syncOnce, withServedTree } from "./syncing.ts";
 
 const source = "refused" as SourceId;
 
-test("a spooled event the store refuses sends the agent to a full comparison, which converges", async () => {
-  const work = await mkdtemp(join(tmpdir(), "tidemark-refused-"));
-  const root = join(work, "tree");
-  const spoolDir = join(work, "spool");
-  await mkdir(root);
-  await writeFile(join(root, "a"), "alpha");
-  const store = await Store.openClassic(join(work, "store"), { hash: sha256 });
-  const lines: Array<string> = [];
-  const server = await Server.start({ store, secret: null, listen: { host: "127.0.0.1", port: 0 }, log: (l) => lines.push(`store: ${l}`) });
-  let agent: Agent.Running | undefined;
+/** Runs an agent on the served tree (no watcher, the periodic scan an hour away) for the body's length. */
+const withAgent = async (s: Served, body: (agent: Agent.Running) => Promise<void>): Promise<void> => {
+  const agent = await Agent.start({ root: s.root, source, store: s.server.address, secret: null, spoolDir: join(s.work, "spool"), watch: false, scanIntervalMs: 3_600_000, log: (l) => s.lines.push(l) });
   try {
-    await syncOnce(root, server.address, spoolDir, source);
-    const head = (await store.head(source))!.seq;
+    await body(agent);
+  } finally {
+    await agent.stop();
+  }
+};
+
+/** Waits until the store's latest files are `want` and the agent has nothing unacknowledged, in backup. */
+const settled = (s: Served, agent: Agent.Running, want: Record<string, number>) =>
+  eventually(async () => {
+    const p = agent.progress();
+    return JSON.stringify(await storedFiles(s.store, source)) === JSON.stringify(want) && p.unacknowledged === 0 && p.state === "backup";
+  });
+
+test("a spooled event the store refuses sends the agent to a full comparison, which converges", () =>
+  withServedTree((store) => store, async (s) => {
+    await syncOnce(s.root, s.server.address, join(s.work, "spool"), source);
+    const head = (await s.store.head(source))!.seq;
     // The next event in the spool deletes a version of "ghost" the store never held.
-    const spool = await Spool.open(spoolDir, { source, root });
+    const spool = await Spool.open(join(s.work, "spool"), { source, root: s.root });
     const ghost: Event.Event = { _tag: "ItemDeleted", path: "ghost" as ItemPath, base: { type: "file", digest: "ab".repeat(32) as Digest }, origin: "live", source, seq: head + 1, at: Date.now() };
     spool.add([ghost]);
     await spool.write();
     await spool.close();
-    await writeFile(join(root, "b"), "beta");
-    agent = await Agent.start({ root, source, store: server.address, secret: null, spoolDir, watch: false, scanIntervalMs: 3_600_000, log: (l) => lines.push(l) });
-    const end = Date.now() + 15_000;
-    const files = async () => {
-      const out: Array<string> = [];
-      const now = (await store.head(source))!.seq;
-      for await (const v of store.treeAsOf(source, now)) if (v.meta?.type === "file") out.push(v.path);
-      return out;
-    };
-    while (Date.now() < end && (JSON.stringify(await files()) !== JSON.stringify(["a", "b"]) || agent.progress().unacknowledged > 0)) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(await files(), ["a", "b"], lines.join("\n"));
-    assert.is(agent.progress().unacknowledged, 0, lines.join("\n"));
-    assert.is(lines.filter((l) => l.includes("refused (append)")).length, 1, lines.join("\n"));
-    assert.ok(lines.some((l) => l.includes("the store refused an append")), lines.join("\n"));
-  } finally {
-    await agent?.stop();
-    await server.stop();
-    await store.close();
-    await rm(work, { recursive: true, force: true });
-  }
-});
+    await writeFile(join(s.root, "b"), "beta");
+    await withAgent(s, async (agent) => {
+      await settled(s, agent, { a: 5, b: 4 });
+      assert.equal(await storedFiles(s.store, source), { a: 5, b: 4 }, s.lines.join("\n"));
+      assert.is(agent.progress().unacknowledged, 0, s.lines.join("\n"));
+      assert.is(s.lines.filter((l) => l.includes("refused (append)")).length, 1, s.lines.join("\n"));
+      assert.ok(s.lines.some((l) => l.includes("the store refused an append")), s.lines.join("\n"));
+    });
+  }));
 
 test("an append refused while the agent waits on nothing is reported as refused, and the agent converges after comparing", async () => {
-  const work = await mkdtemp(join(tmpdir(), "tidemark-refused-"));
-  const root = join(work, "tree");
-  await mkdir(root);
-  await writeFile(join(root, "a"), "alpha");
-  const store = await Store.openClassic(join(work, "store"), { hash: sha256 });
   // The first append that carries "late" is refused, as a store refuses a stale base.
   let refuse = true;
-  const refusing: Store.Store = {
+  const refusing = (store: Store.Store): Store.Store => ({
     ...store,
-    append: async (s, events) => {
-      if (!(refuse && events.some((e) => (e as { path?: string }).path === "late"))) return store.append(s, events);
+    append: async (src, events) => {
+      if (!(refuse && events.some((e) => (e as { path?: string }).path === "late"))) return store.append(src, events);
       refuse = false;
-      return E.left({ _tag: "StaleBase", source: s, seq: 0, reason: "refused by the test" });
+      return E.left({ _tag: "StaleBase", source: src, seq: 0, reason: "refused by the test" });
     },
-  };
-  const lines: Array<string> = [];
-  const server = await Server.start({ store: refusing, secret: null, listen: { host: "127.0.0.1", port: 0 }, log: (l) => lines.push(`store: ${l}`) });
-  const agent = await Agent.start({ root, source, store: server.address, secret: null, spoolDir: join(work, "spool"), watch: false, scanIntervalMs: 3_600_000, log: (l) => lines.push(l) });
-  const settled = async (want: ReadonlyArray<string>) => {
-    const end = Date.now() + 15_000;
-    const files = async () => {
-      const out: Array<string> = [];
-      const head = await store.head(source);
-      if (head !== undefined) for await (const v of store.treeAsOf(source, head.seq)) if (v.meta?.type === "file") out.push(v.path);
-      return out;
-    };
-    while (Date.now() < end && (JSON.stringify(await files()) !== JSON.stringify(want) || agent.progress().state !== "backup" || agent.progress().unacknowledged > 0)) await new Promise((r) => setTimeout(r, 20));
-    return files();
-  };
-  try {
-    assert.equal(await settled(["a"]), ["a"], lines.join("\n"));
-    await writeFile(join(root, "late"), "live change");
-    agent.notify("late");
-    assert.equal(await settled(["a", "late"]), ["a", "late"], lines.join("\n"));
-    assert.ok(lines.some((l) => l.includes("refused (append)")), lines.join("\n"));
-    assert.ok(lines.some((l) => l.includes("the store refused an append")), lines.join("\n"));
-  } finally {
-    await agent.stop();
-    await server.stop();
-    await store.close();
-    await rm(work, { recursive: true, force: true });
-  }
+  });
+  await withServedTree(refusing, (s) =>
+    withAgent(s, async (agent) => {
+      await settled(s, agent, { a: 5 });
+      assert.equal(await storedFiles(s.store, source), { a: 5 }, s.lines.join("\n"));
+      await writeFile(join(s.root, "late"), "live change");
+      agent.notify("late");
+      await settled(s, agent, { a: 5, late: 11 });
+      assert.equal(await storedFiles(s.store, source), { a: 5, late: 11 }, s.lines.join("\n"));
+      assert.ok(s.lines.some((l) => l.includes("refused (append)")), s.lines.join("\n"));
+      assert.ok(s.lines.some((l) => l.includes("the store refused an append")), s.lines.join("\n"));
+    }));
 });
 
 test("a store whose writes fail says why; the agent waits before trying again, and converges once the store can write", async () => {
-  const work = await mkdtemp(join(tmpdir(), "tidemark-refused-"));
-  const root = join(work, "tree");
-  await mkdir(root);
-  await writeFile(join(root, "a"), "alpha");
-  const store = await Store.openClassic(join(work, "store"), { hash: sha256 });
   let failing = true;
-  const failingStore: Store.Store = {
+  const failingStore = (store: Store.Store): Store.Store => ({
     ...store,
-    append: async (s, events) => {
+    append: async (src, events) => {
       if (failing) throw new Error("EIO: i/o error, write");
-      return store.append(s, events);
+      return store.append(src, events);
     },
-  };
-  const lines: Array<string> = [];
-  const server = await Server.start({ store: failingStore, secret: null, listen: { host: "127.0.0.1", port: 0 }, log: (l) => lines.push(`store: ${l}`) });
-  const agent = await Agent.start({ root, source, store: server.address, secret: null, spoolDir: join(work, "spool"), watch: false, scanIntervalMs: 3_600_000, log: (l) => lines.push(l) });
-  try {
-    await new Promise((r) => setTimeout(r, 2000));
-    const connects = lines.filter((l) => l.includes("connected to the store")).length;
-    assert.ok(connects >= 2 && connects <= 3, `${connects} connections in 2 s of a failing store:\n${lines.join("\n")}`);
-    assert.ok(lines.some((l) => l.includes("refused (store-failed): the store failed: EIO: i/o error, write")), lines.join("\n"));
-    assert.ok(lines.some((l) => l.startsWith("the store failed: EIO: i/o error, write; the events stay in the spool, trying again in")), lines.join("\n"));
-    failing = false;
-    const end = Date.now() + 15_000;
-    while (Date.now() < end && ((await store.head(source)) === undefined || agent.progress().unacknowledged > 0 || agent.progress().state !== "backup")) await new Promise((r) => setTimeout(r, 20));
-    const files: Array<string> = [];
-    for await (const v of store.treeAsOf(source, (await store.head(source))!.seq)) if (v.meta?.type === "file") files.push(v.path);
-    assert.equal(files, ["a"], lines.join("\n"));
-    assert.is(agent.progress().unacknowledged, 0);
-  } finally {
-    await agent.stop();
-    await server.stop();
-    await store.close();
-    await rm(work, { recursive: true, force: true });
-  }
+  });
+  await withServedTree(failingStore, (s) =>
+    withAgent(s, async (agent) => {
+      await new Promise((r) => setTimeout(r, 2000));
+      const connects = s.lines.filter((l) => l.includes("connected to the store")).length;
+      assert.ok(connects >= 2 && connects <= 3, `${connects} connections in 2 s of a failing store:\n${s.lines.join("\n")}`);
+      assert.ok(s.lines.some((l) => l.includes("refused (store-failed): the store failed: EIO: i/o error, write")), s.lines.join("\n"));
+      assert.ok(s.lines.some((l) => l.startsWith("the store failed: EIO: i/o error, write; the events stay in the spool, trying again in")), s.lines.join("\n"));
+      failing = false;
+      await settled(s, agent, { a: 5 });
+      assert.equal(await storedFiles(s.store, source), { a: 5 }, s.lines.join("\n"));
+      assert.is(agent.progress().unacknowledged, 0);
+    }));
 });
 
 test.run();

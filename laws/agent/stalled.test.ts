@@ -14,6 +14,7 @@ import * as Server from "../../adapters/server/Server.ts";
 import { sha256 } from "../../adapters/Sha256.ts";
 import type { SourceId } from "../../core/Codecs.ts";
 import * as Store from "../../store/Store.ts";
+import { eventually, storedFiles } from "./syncing.ts";
 
 const source = "stalled" as SourceId;
 
@@ -51,13 +52,6 @@ const relay = async (port: number) => {
   };
 };
 
-const storedFiles = async (store: Store.Store): Promise<Array<string>> => {
-  const out: Array<string> = [];
-  const head = await store.head(source);
-  if (head !== undefined) for await (const v of store.treeAsOf(source, head.seq)) if (v.meta?.type === "file") out.push(v.path);
-  return out;
-};
-
 test("a live change being decided when the store stalls is decided after the blackout, with the changes made meanwhile and a checkpoint after them", async () => {
   const work = await mkdtemp(join(tmpdir(), "tidemark-stalled-"));
   const root = join(work, "tree");
@@ -68,10 +62,10 @@ test("a live change being decided when the store stalls is decided after the bla
   const through = await relay(Number(server.address.split(":")[1]));
   const lines: Array<string> = [];
   const agent = await Agent.start({ root, source, store: through.address, secret: null, spoolDir: join(work, "spool"), watch: false, scanIntervalMs: 3_600_000, heartbeatMs: 200, log: (l) => lines.push(l) });
+  const files = async () => Object.keys(await storedFiles(store, source));
   const until = async (want: ReadonlyArray<string>) => {
-    const end = Date.now() + 15_000;
-    while (Date.now() < end && (JSON.stringify(await storedFiles(store)) !== JSON.stringify(want) || agent.progress().unacknowledged > 0)) await new Promise((r) => setTimeout(r, 20));
-    return storedFiles(store);
+    await eventually(async () => JSON.stringify(await files()) === JSON.stringify(want) && agent.progress().unacknowledged === 0);
+    return files();
   };
   try {
     assert.equal(await until(["a"]), ["a"]);
@@ -82,8 +76,7 @@ test("a live change being decided when the store stalls is decided after the bla
     await writeFile(join(root, "second"), "written while the store stalled");
     agent.notify("second");
     const checkpoint = agent.checkpoint("after both");
-    const end = Date.now() + 10_000;
-    while (!lines.some((l) => l.includes("no heartbeat")) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => lines.some((l) => l.includes("no heartbeat")), 10_000);
     assert.ok(lines.some((l) => l.includes("no heartbeat")), lines.join("\n"));
     resume();
     assert.equal(await until(["a", "first", "second"]), ["a", "first", "second"], lines.join("\n"));
