@@ -6,8 +6,9 @@
  * miss events, a periodic reconciling scan compares the tree's listing and stat data with what was
  * last read. An event without a name (the kernel's queue overflowed) or a tree that cannot be
  * watched counts as an overflow: the tree is compared again. So does the protected directory coming
- * back after it was removed, or replaced by another (moved into its place): its identity (device and
- * inode) is checked every second, and while it is gone nothing is watched and the agent says so once.
+ * back after it was removed, or replaced by another (moved into its place): its identity (device,
+ * inode and birth time) is checked every second, and while it is gone nothing is watched and the
+ * agent says so once.
  * `ready` resolves once every directory
  * there at the start has its watch: a listing taken before then could miss a file created after the
  * listing read its directory and before the watch existed (seen: dozens of files created in the
