@@ -53,20 +53,21 @@ const ownText = (): string => {
 };
 
 /**
- * True when the lock's text names a live process other than this one.
+ * The pid the lock's text names, when that is a live process other than this one; else undefined
+ * (the lock is stale).
  *
  * @example
- * holderAlive(`${child.pid}`)        // true while the child runs, false once it is killed (reaped or not)
- * holderAlive(`${process.pid} 1`)    // false: this process
+ * liveHolder(`${child.pid}`)        // child.pid while the child runs, undefined once it is killed (reaped or not)
+ * liveHolder(`${process.pid} 1`)    // undefined: this process
  */
-export const holderAlive = (text: string): boolean => {
+export const liveHolder = (text: string): number | undefined => {
   const [pidText, start] = text.trim().split(" ");
   const pid = Number(pidText);
-  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || !exists(pid)) return false;
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || !exists(pid)) return undefined;
   const info = infoOf(pid);
-  if (info === undefined) return true;
-  if (info.state === "Z" || info.state === "X") return false;
-  return start === undefined || start === info.start;
+  if (info === undefined) return pid;
+  if (info.state === "Z" || info.state === "X") return undefined;
+  return start === undefined || start === info.start ? pid : undefined;
 };
 
 /**
@@ -92,7 +93,8 @@ export const take = (dir: string): (() => Promise<void>) => {
           return "";
         }
       })();
-      if (holderAlive(text)) throw new Error(`the spool ${dir} is in use by another agent (pid ${Number(text.trim().split(" ")[0])})`);
+      const holder = liveHolder(text);
+      if (holder !== undefined) throw new Error(`the spool ${dir} is in use by another agent (pid ${holder})`);
       rmSync(file, { force: true });
     }
   }
