@@ -31,6 +31,12 @@ const withAgent = async (s: Served, body: (agent: Agent.Running) => Promise<void
   }
 };
 
+/** A store whose appends go to `intercept` first: a promise it returns stands, undefined passes the append on. */
+const intercepting = (intercept: (source: string, events: ReadonlyArray<unknown>) => ReturnType<Store.Store["append"]> | undefined) => (store: Store.Store): Store.Store => ({
+  ...store,
+  append: (src, events) => intercept(src, events) ?? store.append(src, events),
+});
+
 /** Waits until the store's latest files are `want` and the agent has nothing unacknowledged, in backup. */
 const settled = (s: Served, agent: Agent.Running, want: Record<string, number>) =>
   eventually(async () => {
@@ -61,13 +67,10 @@ test("a spooled event the store refuses sends the agent to a full comparison, wh
 test("an append refused while the agent waits on nothing is reported as refused, and the agent converges after comparing", async () => {
   // The first append that carries "late" is refused, as a store refuses a stale base.
   let refuse = true;
-  const refusing = (store: Store.Store): Store.Store => ({
-    ...store,
-    append: async (src, events) => {
-      if (!(refuse && events.some((e) => (e as { path?: string }).path === "late"))) return store.append(src, events);
-      refuse = false;
-      return E.left({ _tag: "StaleBase", source: src, seq: 0, reason: "refused by the test" });
-    },
+  const refusing = intercepting((src, events) => {
+    if (!(refuse && events.some((e) => (e as { path?: string }).path === "late"))) return undefined;
+    refuse = false;
+    return Promise.resolve(E.left({ _tag: "StaleBase", source: src, seq: 0, reason: "refused by the test" }));
   });
   await withServedTree(refusing, (s) =>
     withAgent(s, async (agent) => {
@@ -84,13 +87,7 @@ test("an append refused while the agent waits on nothing is reported as refused,
 
 test("a store whose writes fail says why; the agent waits before trying again, and converges once the store can write", async () => {
   let failing = true;
-  const failingStore = (store: Store.Store): Store.Store => ({
-    ...store,
-    append: async (src, events) => {
-      if (failing) throw new Error("EIO: i/o error, write");
-      return store.append(src, events);
-    },
-  });
+  const failingStore = intercepting(() => (failing ? Promise.reject(new Error("EIO: i/o error, write")) : undefined));
   await withServedTree(failingStore, (s) =>
     withAgent(s, async (agent) => {
       await new Promise((r) => setTimeout(r, 2000));
