@@ -138,19 +138,28 @@ const childrenCpu = (out: string): number => {
   return times[0]! + times[1]!;
 };
 
-const runRsync = async (relay: Relay.Relay, daemonPid: number, src: string, module: string): Promise<Figures> => {
+/**
+ * Runs one rsync command line (ending in `&& times`, for the client's CPU) through `relay`: the bytes
+ * that crossed it, the wall time, and the CPU of the client and of the daemon's children.
+ */
+const timeRsync = async (relay: Relay.Relay, daemonPid: number, command: string) => {
   relay.reset();
   const before = await cpuOf(daemonPid);
   const began = performance.now();
   // Not execFileSync: the relay runs in this process and must keep forwarding meanwhile.
-  const out = await run("bash", ["-c", `rsync -a --delete --stats "${src}/" "rsync://127.0.0.1:${relay.port}/${module}/" && times`]);
+  const out = await run("bash", ["-c", command]);
   const wall = (performance.now() - began) / 1000;
   await new Promise((r) => setTimeout(r, 100));
   const daemon = (await cpuOf(daemonPid)).children - before.children;
   const client = childrenCpu(out);
-  const stat = (name: string) => Number((new RegExp(`${name}: ([\\d,]+)`).exec(out)?.[1] ?? "0").replace(/,/g, ""));
   const { up, down } = relay.counts();
-  return { bytes: up + down, wall, cpu: client + daemon, detail: `rsync --stats: sent ${stat("Total bytes sent")}, received ${stat("Total bytes received")}; cpu client ${client.toFixed(2)} s + daemon ${daemon.toFixed(2)} s` };
+  return { out, bytes: up + down, wall, cpu: client + daemon, cpuDetail: `cpu client ${client.toFixed(2)} s + daemon ${daemon.toFixed(2)} s` };
+};
+
+const runRsync = async (relay: Relay.Relay, daemonPid: number, src: string, module: string): Promise<Figures> => {
+  const t = await timeRsync(relay, daemonPid, `rsync -a --delete --stats "${src}/" "rsync://127.0.0.1:${relay.port}/${module}/" && times`);
+  const stat = (name: string) => Number((new RegExp(`${name}: ([\\d,]+)`).exec(t.out)?.[1] ?? "0").replace(/,/g, ""));
+  return { bytes: t.bytes, wall: t.wall, cpu: t.cpu, detail: `rsync --stats: sent ${stat("Total bytes sent")}, received ${stat("Total bytes received")}; ${t.cpuDetail}` };
 };
 
 const runTidemark = async (relay: Relay.Relay, storePid: number, root: string, source: string): Promise<Figures> => {
@@ -174,16 +183,8 @@ type Pids = { readonly daemon: number; readonly store: number };
 /** One tool's restore of a whole tree into the empty directory `into`, through its relay, the command's start included. */
 const restoreWith: { readonly [tool in Tool]: (relays: Relays, pids: Pids, module: string, into: string) => Promise<Figures> } = {
   rsync: async (relays, pids, module, into) => {
-    relays.rsync.reset();
-    const before = await cpuOf(pids.daemon);
-    const began = performance.now();
-    const out = await run("bash", ["-c", `rsync -a "rsync://127.0.0.1:${relays.rsync.port}/${module}/" "${into}/" && times`]);
-    const wall = (performance.now() - began) / 1000;
-    await new Promise((r) => setTimeout(r, 100));
-    const daemon = (await cpuOf(pids.daemon)).children - before.children;
-    const { up, down } = relays.rsync.counts();
-    const client = childrenCpu(out);
-    return { bytes: up + down, wall, cpu: client + daemon, detail: `cpu client ${client.toFixed(2)} s + daemon ${daemon.toFixed(2)} s` };
+    const t = await timeRsync(relays.rsync, pids.daemon, `rsync -a "rsync://127.0.0.1:${relays.rsync.port}/${module}/" "${into}/" && times`);
+    return { bytes: t.bytes, wall: t.wall, cpu: t.cpu, detail: t.cpuDetail };
   },
   tidemark: async (relays, pids, module, into) => {
     relays.tidemark.reset();
