@@ -47,6 +47,7 @@ export interface Options {
   readonly windowEvents?: number;
   readonly heartbeatMs?: number;
   readonly scanIntervalMs?: number;
+  /** Longest wait between tries of a store that is unreachable or failed under the agent (default 10,000). */
   readonly maxBackoffMs?: number;
   /** Called with the events the store has just acknowledged (for latency measurements and progress). */
   readonly onAcknowledged?: ((events: ReadonlyArray<Event.Event>) => void) | undefined;
@@ -162,6 +163,7 @@ export const start = async (options: Options): Promise<Running> => {
   let stopping = false;
   let everConnected = false;
   let fail: (reason: string) => void = () => {};
+  const maxBackoffMs = options.maxBackoffMs ?? 10_000;
   let storeRetryMs = firstStoreRetryMs;
   const failed = new Promise<string>((resolve) => (fail = resolve));
   const checkpoints: Array<{ readonly label: string; readonly done: (seq: number) => void; readonly error: (e: Error) => void }> = [];
@@ -237,7 +239,7 @@ export const start = async (options: Options): Promise<Running> => {
           warned = true;
         })
       ),
-      Effect.retry({ schedule: backoff(options.maxBackoffMs ?? 10_000), while: (e) => e._tag !== "Refused" }),
+      Effect.retry({ schedule: backoff(maxBackoffMs), while: (e) => e._tag !== "Refused" }),
     );
   };
   /** The connection under way, if one was started ahead of the turn that needs it (at start, while the stat cache is read). */
@@ -290,7 +292,7 @@ export const start = async (options: Options): Promise<Running> => {
     log(`${reason}; the events stay in the spool, trying again in ${storeRetryMs / 1000} s`);
     await lose(reason);
     const until = Date.now() + storeRetryMs;
-    storeRetryMs = Math.min(2 * storeRetryMs, options.maxBackoffMs ?? 10_000);
+    storeRetryMs = Math.min(2 * storeRetryMs, maxBackoffMs);
     while (!stopping && Date.now() < until) await sleep(until - Date.now());
   };
 
