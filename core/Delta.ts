@@ -3,17 +3,23 @@
  * the bytes it does not: how a 100-byte edit costs about a kilobyte instead of a whole chunk.
  *
  * The holder of a base chunk cuts it into small pieces with the same content-defined chunker that cuts
- * files (`pieceParams`: 128 B / 512 B / 2 KiB), and sends its `Signature`: each piece's size and the
- * first 8 bytes of its hash. The sender cuts the new chunk the same way; a piece whose size and short
+ * files (`pieceParams`: 128 B / 512 B / 2 KiB), and sends its `Signature`: each piece's size and a
+ * 64-bit hash of it (`pieceHash`). The sender cuts the new chunk the same way; a piece whose size and
  * hash are in a base's signature becomes a copy from that base, the rest literal bytes. Cut points
  * depend only on nearby bytes, so an edit or an insertion changes only the pieces around it. The
  * receiver rebuilds the chunk with `apply` and must check its digest (a short hash could collide:
  * then the rebuilt chunk fails the check and the change is refused, never stored wrong).
  *
+ * The piece hash is not a cryptographic one: the chunk's digest is what vouches for the result, and
+ * a 64-bit hash made in JavaScript costs a third of the time SHA-256 through the platform does on
+ * pieces this small (a call apiece: 60 chunks of 32 KiB signed in 3.9 ms against 9–14 ms). Both ends
+ * must use the same: a signature from a holder that hashes otherwise matches nothing, and the sender
+ * sends the chunk whole.
+ *
  * @example
  * import * as Delta from "./Delta.ts";
- * const signature = Delta.sign(oldChunk, hash);                       // at the receiver
- * const delta = Delta.make(newChunk, [{ digest, signature }], hash);  // at the sender
+ * const signature = Delta.sign(oldChunk);                       // at the receiver
+ * const delta = Delta.make(newChunk, [{ digest, signature }]);  // at the sender
  * Delta.apply(delta, (d) => stored.get(d))                           // Right(newChunk)
  *
  * @module
@@ -27,7 +33,7 @@ import * as Digest from "./Digest.ts";
 /** How base and new chunks are cut into pieces: 128 B / 512 B / 2 KiB. @category constants */
 export const pieceParams: Chunking.ChunkingParams = { min: 128, avg: 512, max: 2048 };
 
-/** Bytes of each piece's short hash. @category constants */
+/** Bytes of each piece's hash (`pieceHash`). @category constants */
 export const shortHashBytes = 8;
 
 /** The largest chunk a delta may rebuild (the frame limit). @category constants */
@@ -53,20 +59,60 @@ export interface Base {
   readonly signature: Signature;
 }
 
+const [c1, c2] = [0xcc9e2d51 | 0, 0x1b873593 | 0];
+const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
+/** Murmur3's mix of a 4-byte word before it joins a lane. */
+const scramble = (k: number): number => Math.imul(rotl(Math.imul(k, c1), 15), c2);
+/** Murmur3's finish: every input bit reaches every output bit. */
+const fmix = (h: number): number => {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+};
+
+/**
+ * The 64-bit hash of bytes[from, to), written as 8 bytes at out[at]: two lanes in the manner of
+ * murmur3's 32-bit hash, each word mixed into both with different rotations and constants.
+ *
+ * @example
+ * const out = new Uint8Array(8);
+ * pieceHash(new TextEncoder().encode("piece"), 0, 5, out, 0);   // out holds the hash
+ * @category signing
+ */
+export const pieceHash = (bytes: Uint8Array, from: number, to: number, out: Uint8Array, at: number): void => {
+  let a = 0x74696465;
+  let b = 0x6d61726b;
+  let i = from;
+  for (; i + 3 < to; i += 4) {
+    const k = scramble(bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
+    a = (Math.imul(rotl(a ^ k, 13), 5) + 0xe6546b64) | 0;
+    b = (Math.imul(rotl(b ^ k, 17), 9) + 0x38b34ae5) | 0;
+  }
+  let tail = 0;
+  for (let shift = 0; i < to; i++, shift += 8) tail |= bytes[i]! << shift;
+  const k = scramble(tail);
+  a = fmix(a ^ k ^ (to - from));
+  b = fmix(b ^ k ^ (to - from) ^ a);
+  for (let j = 0; j < 4; j++) {
+    out[at + j] = a >>> (8 * j);
+    out[at + 4 + j] = b >>> (8 * j);
+  }
+};
+
 /**
  * The signature of a chunk.
  *
  * @example
- * sign(new Uint8Array(0), hash)   // { sizes: [], hashes: Uint8Array [] }
+ * sign(new Uint8Array(0))   // { sizes: [], hashes: Uint8Array [] }
  * @category signing
  */
-export const sign = (bytes: Uint8Array, hash: Digest.HashFunction): Signature => {
+export const sign = (bytes: Uint8Array): Signature => {
   const cuts = Chunking.cutPoints(bytes, pieceParams);
   const hashes = new Uint8Array(cuts.length * shortHashBytes);
   const sizes: Array<number> = [];
   let start = 0;
   cuts.forEach((end, i) => {
-    hashes.set(hash(bytes.subarray(start, end)).subarray(0, shortHashBytes), i * shortHashBytes);
+    pieceHash(bytes, start, end, hashes, i * shortHashBytes);
     sizes.push(end - start);
     start = end;
   });
@@ -116,7 +162,7 @@ const push = (ops: Array<number>, source: number, offset: number, length: number
  *
  * @category diffing
  */
-export const make = (target: Uint8Array, bases: ReadonlyArray<Base>, hash: Digest.HashFunction): Delta => makeFrom(target, sign(target, hash), bases);
+export const make = (target: Uint8Array, bases: ReadonlyArray<Base>): Delta => makeFrom(target, sign(target), bases);
 
 /**
  * `make` for a target whose signature is already known (a sender that probed with it).

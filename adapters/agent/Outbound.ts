@@ -171,7 +171,7 @@ export const prepare = (
       if (old !== undefined) {
         for (const [d, b] of basesOf(e, old)) {
           bases.set(d, b);
-          const signature = Delta.sign(e.chunks.find((c) => c.digest === d)!.bytes, hash);
+          const signature = Delta.sign(e.chunks.find((c) => c.digest === d)!.bytes);
           own.set(d, signature);
           for (const base of b) for (const p of Delta.probesOf(signature)) probes.set(base, (probes.get(base) ?? new Set()).add(p));
         }

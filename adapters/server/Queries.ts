@@ -138,7 +138,7 @@ export async function* answer(
       // Read at once: each is a database lookup and a file read, a thread-pool round trip apiece.
       const chunks = await Promise.all(q.digests.map(readChunk));
       for (const [i, bytes] of chunks.entries()) {
-        const signature = bytes === undefined ? null : Delta.sign(bytes, store.hash);
+        const signature = bytes === undefined ? null : Delta.sign(bytes);
         const probes = q.probes[i] ?? [];
         const shared = signature !== null && (probes.length === 0 || Delta.pieceHashes(signature).some((h) => probes.includes(h)));
         out.push(shared ? signature : null);

@@ -178,8 +178,8 @@ export const manifestLaws = {
 
 /** The delta of `target` against `old`, rebuilt from `old` alone. */
 const deltaRoundTrip = (old: Uint8Array, target: Uint8Array) => {
-  const base = { digest: Digest.of(sha256, old), signature: Delta.sign(old, sha256) };
-  const delta = Delta.make(target, [base], sha256);
+  const base = { digest: Digest.of(sha256, old), signature: Delta.sign(old) };
+  const delta = Delta.make(target, [base]);
   return { delta, rebuilt: Delta.apply(delta, (d) => (d === base.digest ? old : undefined)) };
 };
 
@@ -195,6 +195,20 @@ export const deltaLaws = {
     target.set(replacement.subarray(0, target.length - at), at);
     const { delta, rebuilt } = deltaRoundTrip(old, target);
     return E.isRight(rebuilt) && delta.literal.length <= replacement.length + 3 * Delta.pieceParams.max;
+  },
+  /** A piece's hash depends on its bytes alone (not where they lie), and any one byte changed, or one added, changes it. */
+  pieceHashSeesEveryByte: (bytes: Uint8Array, lead: number, at: number, flip: number): boolean => {
+    const hashOf = (b: Uint8Array, from: number, to: number): string => {
+      const out = new Uint8Array(8);
+      Delta.pieceHash(b, from, to, out, 0);
+      return Digest.toHex(out);
+    };
+    const placed = new Uint8Array(lead + bytes.length);
+    placed.set(bytes, lead);
+    const changed = bytes.slice();
+    changed[at % bytes.length] = changed[at % bytes.length]! ^ (1 + (flip % 255));
+    const plain = hashOf(bytes, 0, bytes.length);
+    return plain === hashOf(placed, lead, placed.length) && plain !== hashOf(changed, 0, changed.length) && plain !== hashOf(new Uint8Array([...bytes, 0]), 0, bytes.length + 1);
   },
   /** Applying any delta never throws: it rebuilds something or says why not. */
   applyNeverThrows: (delta: Delta.Delta, base: Uint8Array): boolean => {

@@ -183,7 +183,7 @@ export const run = (name: string, harness: Harness): void => {
     assert.ok((await probed(["0123456789abcdef", Delta.pieceHashes(signature!)[3]!])) !== null, "one shared piece is enough");
     const second = fileEvent("delta-b.txt", text.replace("line 70:", "LINE 70:"), next++);
     const target = Event.chunksOf(second)[0]!;
-    const delta = Delta.make(target.bytes, [{ digest: base.digest, signature: signature! }], sha256);
+    const delta = Delta.make(target.bytes, [{ digest: base.digest, signature: signature! }]);
     assert.ok(delta.literal.length < target.bytes.length / 3, `${delta.literal.length} literal bytes of ${target.bytes.length}`);
     ok(await run1(agent.send({ _tag: "Append", events: [{ ...second, chunks: [{ digest: target.digest, delta }] }] })));
     const [stored] = ok(await run1(agent.query({ _tag: "Chunks", digests: [target.digest] })));
