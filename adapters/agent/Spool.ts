@@ -21,7 +21,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { createHash } from "node:crypto";
-import { ftruncateSync, statSync, writeSync, writevSync } from "node:fs";
+import { ftruncateSync, readFileSync, statSync, writeSync, writevSync } from "node:fs";
 import { open as openFile, readFile, rename, rm, type FileHandle, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as Digest from "../../core/Digest.ts";
@@ -231,10 +231,14 @@ export const open = async (dir: string, identity: { readonly source: string; rea
         return 0;
       }
     },
-    /** The persisted stat cache's text (empty when missing or damaged). */
+    /**
+     * The persisted stat cache's text (empty when missing or damaged). It is read once, at start, in
+     * one synchronous call: read through the thread pool, in 512 KiB pieces, a 10,000-file tree's
+     * 4 MiB cache took ~12 ms to arrive, against ~2 ms.
+     */
     readCache: async (): Promise<string> => {
       try {
-        const file = await readFile(cacheFile);
+        const file = readFileSync(cacheFile);
         const newline = file.indexOf(10);
         const body = file.subarray(newline + 1);
         // Checked as bytes: hashing the decoded text would encode it all to UTF-8 again.
