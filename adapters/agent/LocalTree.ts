@@ -12,7 +12,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { lstatSync, readFileSync, readlinkSync, type Stats } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { lstat } from "node:fs/promises";
 import { relative, resolve, sep } from "node:path";
 import * as Digest from "../../core/Digest.ts";
@@ -27,7 +27,9 @@ import * as LargeFiles from "./LargeFiles.ts";
 import * as Remembered from "./Remembered.ts";
 import * as StatCache from "./StatCache.ts";
 import type { Cached } from "./StatCache.ts";
+import * as StatCall from "./StatCall.ts";
 import * as TreeScan from "./TreeScan.ts";
+import type { StatData } from "./TreeScan.ts";
 
 export type { Cached };
 
@@ -65,17 +67,15 @@ export interface Unreadable {
 
 
 /** An item's stat data, or undefined when it cannot be stat'ed (gone, most likely). */
-const statOrUndefined = (abs: string): Stats | undefined => {
+const statOrUndefined = (abs: string): StatData | undefined => {
   try {
-    // Without an exception for a missing item: building one costs three times the call.
-    return lstatSync(abs, { throwIfNoEntry: false });
+    return StatCall.lstat(abs);
   } catch {
     return undefined;
   }
 };
 
-const typeOf = (st: Stats): ItemMeta["type"] | undefined =>
-  st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : undefined;
+const typeOf = (st: StatData): ItemMeta["type"] | undefined => StatCall.kindOf(st.mode);
 
 /** The protected directory itself is gone (removed, or replaced by something not a directory): its listing is not "nothing". */
 export class RootGone extends Error {}
@@ -143,7 +143,10 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const isExcluded = (abs: string): boolean => excluded.some((x) => abs === x || abs.startsWith(x + sep));
 
   /** True while the protected directory exists (as a directory). */
-  const present = (): boolean => statOrUndefined(base)?.isDirectory() === true;
+  const present = (): boolean => {
+    const st = statOrUndefined(base);
+    return st !== undefined && typeOf(st) === "dir";
+  };
 
   /** The item path of an absolute or root-relative file name, if it is inside the tree and valid. */
   const pathOf = (name: string): ItemPath.ItemPath | undefined => {
@@ -236,7 +239,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     return out;
   };
 
-  const metaOf = (st: Stats, type: ItemMeta["type"], digest: Digest.Digest | null, size: number, linkTarget: string | null): ItemMeta => ({
+  const metaOf = (st: StatData, type: ItemMeta["type"], digest: Digest.Digest | null, size: number, linkTarget: string | null): ItemMeta => ({
     type,
     size,
     mode: st.mode & 0o7777,
@@ -254,14 +257,14 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const changed: Array<LargeFiles.Changed> = [];
     for (const [path, hit] of cache.largerThan(syncReadBytes)) {
       const st = statOrUndefined(full(path));
-      if (st === undefined || !st.isFile() || st.size <= syncReadBytes || hit.manifest.length === 0) continue;
+      if (st === undefined || typeOf(st) !== "file" || st.size <= syncReadBytes || hit.manifest.length === 0) continue;
       const key = TreeScan.statKey(st);
       if (key !== hit.key) changed.push({ path, key, size: st.size, previous: hit.manifest });
     }
     large.placeChanged(changed);
   };
 
-  const readFileItem = async (path: ItemPath.ItemPath, st: Stats, withBytes: boolean, storeHas?: ReadonlySet<string>): Promise<LocalItem> => {
+  const readFileItem = async (path: ItemPath.ItemPath, st: StatData, withBytes: boolean, storeHas?: ReadonlySet<string>): Promise<LocalItem> => {
     const key = TreeScan.statKey(st);
     const hit = cache.get(path);
     if (hit !== undefined && StatCache.keyIs(hit, key) && settled(hit.readAt, st.mtimeMs)) {
@@ -318,7 +321,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
       return u;
     };
     try {
-      const st = lstatSync(abs, { throwIfNoEntry: false });
+      const st = StatCall.lstat(abs);
       if (st === undefined) return gone();
       const type = typeOf(st);
       if (type === undefined || isExcluded(abs)) return undefined;
@@ -348,9 +351,9 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   };
 
   /** The cached item of a file whose stat data are `st`, if they still match and are not racy. */
-  const fromCache = (path: ItemPath.ItemPath, st: Stats | undefined): LocalItem | undefined => {
+  const fromCache = (path: ItemPath.ItemPath, st: StatData | undefined): LocalItem | undefined => {
     const hit = cache.get(path);
-    if (st === undefined || !st.isFile() || hit === undefined || !StatCache.statIs(hit, st) || !settled(hit.readAt, st.mtimeMs)) return undefined;
+    if (st === undefined || typeOf(st) !== "file" || hit === undefined || !StatCache.statIs(hit, st) || !settled(hit.readAt, st.mtimeMs)) return undefined;
     return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
   };
 
@@ -382,7 +385,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const at = snapshotIndex(path, index);
     if (at === undefined) {
       const st = statOrUndefined(full(path));
-      return st?.isFile() === true && StatCache.statIs(entry, st) && settled(entry.readAt, st.mtimeMs);
+      return st !== undefined && typeOf(st) === "file" && StatCache.statIs(entry, st) && settled(entry.readAt, st.mtimeMs);
     }
     // A listed item the scan found not to be a file has no key there: no match.
     const key = snapshot!.keys[at];
@@ -393,7 +396,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const isUnchanged = async (path: ItemPath.ItemPath): Promise<boolean> => {
     const st = statOrUndefined(full(path));
     if (st === undefined) return false;
-    if (!st.isFile()) return true;
+    if (typeOf(st) !== "file") return true;
     const hit = cache.get(path);
     return hit !== undefined && StatCache.statIs(hit, st);
   };

@@ -20,10 +20,11 @@
  *
  * @module
  */
-import { lstatSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { sep } from "node:path";
 import { Worker } from "node:worker_threads";
 import { yieldTurn } from "./EventLoop.ts";
+import * as StatCall from "./StatCall.ts";
 
 /** What a stat call gave for an entry (the fields the stat cache keys on). */
 export interface StatData {
@@ -103,7 +104,7 @@ interface Packed {
 /** The file system calls a walk makes (passed in: the walk also runs in the worker from its source text). */
 interface WalkCalls {
   readonly readdirSync: typeof import("node:fs").readdirSync;
-  readonly lstatSync: typeof import("node:fs").lstatSync;
+  readonly lstat: StatCall.Lstat;
   readonly statKey: (st: StatData) => string;
 }
 
@@ -135,10 +136,11 @@ const walkInto = (calls: WalkCalls, abs: string, excluded: ReadonlyArray<string>
       if (excludes && excluded.some((x) => child === x || child.startsWith(x + sep))) continue;
       let st;
       try {
-        st = calls.lstatSync(child);
+        st = calls.lstat(child);
       } catch {
         continue;
       }
+      if (st === undefined) continue;
       out.names.push(e.name);
       out.keys.push(calls.statKey(st));
       out.numbers.push(d, kind, st.mtimeMs);
@@ -160,8 +162,13 @@ const fewUnits = 64;
 const workerCode = `
 const { readdirSync, lstatSync } = require("node:fs");
 const { parentPort, workerData } = require("node:worker_threads");
-const { root, excluded, sep, claims } = workerData;
-const calls = { readdirSync, lstatSync, statKey: ${statKey.toString()} };
+const { root, excluded, sep, claims, bindingAllowed } = workerData;
+let binding;
+try {
+  binding = bindingAllowed ? process.binding("fs") : undefined;
+} catch {}
+const lstat = (${StatCall.choose.toString()})({ lstatSync, binding }, process.execPath);
+const calls = { readdirSync, lstat, statKey: ${statKey.toString()} };
 const walkInto = ${walkInto.toString()};
 const out = { dirs: [], names: [], keys: [], numbers: [] };
 // Units small enough that the two threads end close together: the root's subdirectories, or theirs.
@@ -217,7 +224,7 @@ export const scan = (root: string, excluded: ReadonlyArray<string>): Scan => {
   const result = new Promise<Scanned | undefined>((resolve) => {
     let worker: Worker;
     try {
-      worker = new Worker(workerCode, { eval: true, workerData: { root, excluded: [...excluded], sep, claims } });
+      worker = new Worker(workerCode, { eval: true, workerData: { root, excluded: [...excluded], sep, claims, bindingAllowed: StatCall.bindingAllowed() } });
     } catch {
       units!([]);
       return resolve(undefined);
@@ -244,7 +251,7 @@ export const scan = (root: string, excluded: ReadonlyArray<string>): Scan => {
   const help = (): Promise<void> =>
     (helping ??= (async () => {
       const all = await unitsKnown;
-      const calls: WalkCalls = { readdirSync, lstatSync, statKey };
+      const calls: WalkCalls = { readdirSync, lstat: StatCall.lstat, statKey };
       for (let i = Atomics.add(claims, 0, 1); i < all.length; i = Atomics.add(claims, 0, 1)) {
         walkInto(calls, all[i]!, excluded, sep, mine, false);
         await yieldTurn();
