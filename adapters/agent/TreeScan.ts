@@ -105,6 +105,7 @@ interface Packed {
 interface WalkCalls {
   readonly readdirSync: typeof import("node:fs").readdirSync;
   readonly lstat: StatCall.Lstat;
+  readonly kindOf: typeof StatCall.kindOf;
   readonly statKey: (st: StatData) => string;
 }
 
@@ -119,9 +120,10 @@ const walkInto = (calls: WalkCalls, abs: string, excluded: ReadonlyArray<string>
   const pending = [abs];
   while (pending.length > 0) {
     const dir = pending.pop()!;
-    let entries;
+    // Names only: each entry's lstat gives its kind (a directory entry object per name cost more).
+    let names;
     try {
-      entries = calls.readdirSync(dir, { withFileTypes: true });
+      names = calls.readdirSync(dir);
     } catch {
       continue;
     }
@@ -129,10 +131,8 @@ const walkInto = (calls: WalkCalls, abs: string, excluded: ReadonlyArray<string>
     out.dirs.push(dir);
     const inside = dir.endsWith(sep) ? dir : dir + sep;
     const excludes = excluded.some((x) => x.startsWith(inside));
-    for (const e of entries) {
-      const kind = e.isFile() ? 0 : e.isDirectory() ? 1 : e.isSymbolicLink() ? 2 : -1;
-      if (kind < 0) continue;
-      const child = inside + e.name;
+    for (const name of names) {
+      const child = inside + name;
       if (excludes && excluded.some((x) => child === x || child.startsWith(x + sep))) continue;
       let st;
       try {
@@ -141,7 +141,10 @@ const walkInto = (calls: WalkCalls, abs: string, excluded: ReadonlyArray<string>
         continue;
       }
       if (st === undefined) continue;
-      out.names.push(e.name);
+      const type = calls.kindOf(st.mode);
+      const kind = type === "file" ? 0 : type === "dir" ? 1 : type === "symlink" ? 2 : -1;
+      if (kind < 0) continue;
+      out.names.push(name);
       out.keys.push(calls.statKey(st));
       out.numbers.push(d, kind, st.mtimeMs);
       if (kind === 1) (shallow ? below : pending).push(child);
@@ -168,7 +171,7 @@ try {
   binding = bindingAllowed ? process.binding("fs") : undefined;
 } catch {}
 const lstat = (${StatCall.choose.toString()})({ lstatSync, binding }, process.execPath);
-const calls = { readdirSync, lstat, statKey: ${statKey.toString()} };
+const calls = { readdirSync, lstat, kindOf: ${StatCall.kindOf.toString()}, statKey: ${statKey.toString()} };
 const walkInto = ${walkInto.toString()};
 const out = { dirs: [], names: [], keys: [], numbers: [] };
 // Units small enough that the two threads end close together: the root's subdirectories, or theirs.
@@ -251,7 +254,7 @@ export const scan = (root: string, excluded: ReadonlyArray<string>): Scan => {
   const help = (): Promise<void> =>
     (helping ??= (async () => {
       const all = await unitsKnown;
-      const calls: WalkCalls = { readdirSync, lstat: StatCall.lstat, statKey };
+      const calls: WalkCalls = { readdirSync, lstat: StatCall.lstat, kindOf: StatCall.kindOf, statKey };
       for (let i = Atomics.add(claims, 0, 1); i < all.length; i = Atomics.add(claims, 0, 1)) {
         walkInto(calls, all[i]!, excluded, sep, mine, false);
         await yieldTurn();
