@@ -89,7 +89,7 @@ const evolveInternal = (s: ProcessorState, e: Internal): ProcessorState => {
       return withSync({
         // The first flags of a comparison (the whole listing) are built at once, not inserted one by one.
         flags: SortedMap.size(sync.flags) === 0
-          ? SortedMap.fromEntries(e.paths.map((p) => [p, flag] as const))
+          ? SortedMap.fromSortedKeys(e.paths, flag)
           : e.paths.reduce((m, p) => (SortedMap.has(m, p) ? m : SortedMap.set(m, p, flag)), sync.flags),
       });
     }

@@ -134,6 +134,13 @@ export const sortedMapLaws = {
     return sameJson([...SortedMap.entries(ranged)], [...SortedMap.entries(folded)]) && n === SortedMap.size(folded) &&
       heightOf(ranged) <= 1.45 * Math.log2(n + 2);
   },
+  /** A map of keys to one value, sorted or not, equals the map of those entries, balanced. */
+  fromSortedKeysIsFromEntries: (keys: ReadonlyArray<string>): boolean => {
+    const shared = SortedMap.fromSortedKeys(keys, 1);
+    const n = SortedMap.size(shared);
+    return sameJson([...SortedMap.entries(shared)], [...SortedMap.entries(SortedMap.fromEntries(keys.map((k) => [k, 1] as const)))]) &&
+      heightOf(shared) <= 1.45 * Math.log2(n + 2);
+  },
 };
 
 export const manifestLaws = {

@@ -21,6 +21,9 @@ test("a sorted map's range mapped at once equals it mapped entry by entry, and s
   check(fc.property(fc.array(key, { maxLength: 300 }), bound, bound, bound, fc.boolean(), (keys, gt, gte, lt, dropAll) =>
     sortedMapLaws.mapRangeIsTheFold(keys, { gt, gte, lt }, (k) => dropAll || k.length % 2 === 0)), 500));
 
+test("a sorted map of keys to one value equals the map of those entries", () =>
+  check(fc.property(fc.oneof(fc.array(key, { maxLength: 300 }), fc.uniqueArray(key, { maxLength: 300 }).map((ks) => [...ks].sort(ItemPath.compare))), sortedMapLaws.fromSortedKeysIsFromEntries), 500));
+
 test("hostile paths are refused with a typed reason", () => {
   const cases: ReadonlyArray<readonly [string, ItemPath.PathError["_tag"]]> = [
     ["", "PathIsEmpty"],
