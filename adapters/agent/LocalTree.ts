@@ -180,7 +180,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * beside the listing, not in a map by path: on a tree of 100,000 files a map's inserts and lookups
    * cost ~40 ms.
    */
-  let snapshot: { readonly listing: ReadonlyArray<ItemPath.ItemPath>; readonly keys: ReadonlyArray<string | undefined>; readonly mtimes: ReadonlyArray<number> } | undefined;
+  let snapshot: { readonly listing: ReadonlyArray<ItemPath.ItemPath>; readonly files: ReadonlyArray<TreeScan.ScannedDir | undefined>; readonly entries: ReadonlyArray<number> } | undefined;
   /** Where a path lies in the snapshot's listing (`index`: where the caller knows it lies), if there. */
   const snapshotIndex = (path: ItemPath.ItemPath, index?: number): number | undefined => {
     if (snapshot === undefined) return undefined;
@@ -198,10 +198,10 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     // The whole tree is read by the scan started ahead (`prescan`), if any, else here.
     const scanned = dir === "" ? await takePrescan() : undefined;
     const out: Array<ItemPath.ItemPath> = [];
-    // A file's stat key and mtime as the scan found them, by its index in `out` (the snapshot).
-    const keys: Array<string | undefined> = [];
-    const mtimes: Array<number> = [];
-    if (dir === "") snapshot = scanned === undefined ? undefined : { listing: out, keys, mtimes };
+    // Where the scan keeps a file's stat data (its directory's run, and its entry there), by its index in `out` (the snapshot).
+    const files: Array<TreeScan.ScannedDir | undefined> = [];
+    const entryOf: Array<number> = [];
+    if (dir === "") snapshot = scanned === undefined ? undefined : { listing: out, files, entries: entryOf };
     let read = 0;
     const walk = async (abs: string, rel: ItemPath.ItemPath | ""): Promise<void> => {
       if (++read % 256 === 0) await yieldTurn();
@@ -230,9 +230,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
         }
         out.push(path);
         if (scanned === undefined) continue;
-        const file = TreeScan.kindAt(entries, i) === "file";
-        keys.push(file ? entries.keys[i] : undefined);
-        mtimes.push(file ? TreeScan.mtimeAt(entries, i) : 0);
+        files.push(TreeScan.kindAt(entries, i) === "file" ? entries : undefined);
+        entryOf.push(i);
       }
     };
     await walk(dir === "" ? base : full(dir), dir as ItemPath.ItemPath | "");
@@ -387,9 +386,11 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
       const st = statOrUndefined(full(path));
       return st !== undefined && typeOf(st) === "file" && StatCache.statIs(entry, st) && settled(entry.readAt, st.mtimeMs);
     }
-    // A listed item the scan found not to be a file has no key there: no match.
-    const key = snapshot!.keys[at];
-    return key !== undefined && StatCache.keyIs(entry, key) && settled(entry.readAt, snapshot!.mtimes[at]!);
+    // A listed item the scan found not to be a file: no match.
+    const scannedDir = snapshot!.files[at];
+    if (scannedDir === undefined) return false;
+    const st = TreeScan.statAt(scannedDir, snapshot!.entries[at]!);
+    return StatCache.statIs(entry, st) && settled(entry.readAt, st.mtimeMs);
   };
 
   /** True when a file's stat data equal those of its last read (directories and links: when they still exist). */

@@ -16,7 +16,7 @@
  * await scan.help();                 // optional: this thread reads unclaimed subtrees meanwhile
  * const scanned = await scan.result;
  * const dir = scanned?.get("/srv/data");   // its entries dir.from…dir.to-1, in the order the directory gave them
- * dir?.names[dir.from]; TreeScan.kindAt(dir!, dir!.from); dir?.keys[dir.from]
+ * dir?.names[dir.from]; TreeScan.kindAt(dir!, dir!.from); TreeScan.statAt(dir!, dir!.from)
  *
  * @module
  */
@@ -49,13 +49,12 @@ export type Kind = "file" | "dir" | "symlink";
 /**
  * A directory's entries as a thread read them: entries `from`…`to`-1 of that thread's columns (a
  * directory's entries lie together there). No object per entry: on a tree of 100,000 files making
- * them cost the agent's thread ~45 ms.
+ * them cost the agent's thread ~45 ms. Nor a string: the stat data stay numbers (writing each as its
+ * stat key, and sending the keys, made a 100,000-file scan take 250–270 ms against 165–185 ms).
  */
 export interface ScannedDir {
   readonly names: ReadonlyArray<string>;
-  /** Per entry, its stat data's `statKey` (made in the worker). */
-  readonly keys: ReadonlyArray<string>;
-  /** Per entry: the index of its directory, of its kind (in `kinds`), and its mtime. */
+  /** Per entry: the index of its directory, its kind (in `kinds`), then its stat data (size, mtime, ctime, inode, mode). */
   readonly numbers: ArrayLike<number>;
   readonly from: number;
   readonly to: number;
@@ -65,17 +64,21 @@ export interface ScannedDir {
 export type Scanned = ReadonlyMap<string, ScannedDir>;
 
 const kinds = ["file", "dir", "symlink"] as const;
-const fieldsPerEntry = 3;
+const fieldsPerEntry = 7;
 
 /** The kind of entry `i` of a scanned directory. */
 export const kindAt = (d: ScannedDir, i: number): Kind => kinds[d.numbers[i * fieldsPerEntry + 1]!]!;
 
-/** The mtime of entry `i` of a scanned directory (its stat key is `keys[i]`). */
-export const mtimeAt = (d: ScannedDir, i: number): number => d.numbers[i * fieldsPerEntry + 2]!;
+/** The stat data of entry `i` of a scanned directory (zeros for one read without them: `readDir`). */
+export const statAt = (d: ScannedDir, i: number): StatData => {
+  const at = i * fieldsPerEntry;
+  const n = d.numbers;
+  return { size: n[at + 2]!, mtimeMs: n[at + 3]!, ctimeMs: n[at + 4]!, ino: n[at + 5]!, mode: n[at + 6]! };
+};
 
 /**
- * One directory's entries of the kinds a scan keeps, read on this thread without stat data (`keys`
- * empty), in the scan's form; undefined when it cannot be read.
+ * One directory's entries of the kinds a scan keeps, read on this thread without stat data (zeros
+ * in their place), in the scan's form; undefined when it cannot be read.
  */
 export const readDir = (abs: string): ScannedDir | undefined => {
   const names: Array<string> = [];
@@ -85,19 +88,18 @@ export const readDir = (abs: string): ScannedDir | undefined => {
       const kind = e.isFile() ? 0 : e.isDirectory() ? 1 : e.isSymbolicLink() ? 2 : -1;
       if (kind < 0) continue;
       names.push(e.name);
-      numbers.push(0, kind, 0);
+      numbers.push(0, kind, 0, 0, 0, 0, 0);
     }
   } catch {
     return undefined;
   }
-  return { names, keys: [], numbers, from: 0, to: names.length };
+  return { names, numbers, from: 0, to: names.length };
 };
 
-/** Entries as one thread read them: directories by index; per entry its name, stat key and [directory index, kind, mtime]. */
+/** Entries as one thread read them: directories by index; per entry its name and [directory index, kind, stat data]. */
 interface Packed {
   readonly dirs: Array<string>;
   readonly names: Array<string>;
-  readonly keys: Array<string>;
   readonly numbers: Array<number>;
 }
 
@@ -106,7 +108,6 @@ interface WalkCalls {
   readonly readdirSync: typeof import("node:fs").readdirSync;
   readonly lstat: StatCall.Lstat;
   readonly kindOf: typeof StatCall.kindOf;
-  readonly statKey: (st: StatData) => string;
 }
 
 /**
@@ -145,8 +146,7 @@ const walkInto = (calls: WalkCalls, abs: string, excluded: ReadonlyArray<string>
       const kind = type === "file" ? 0 : type === "dir" ? 1 : type === "symlink" ? 2 : -1;
       if (kind < 0) continue;
       out.names.push(name);
-      out.keys.push(calls.statKey(st));
-      out.numbers.push(d, kind, st.mtimeMs);
+      out.numbers.push(d, kind, st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode);
       if (kind === 1) (shallow ? below : pending).push(child);
     }
   }
@@ -171,32 +171,31 @@ try {
   binding = bindingAllowed ? process.binding("fs") : undefined;
 } catch {}
 const lstat = (${StatCall.choose.toString()})({ lstatSync, binding }, process.execPath);
-const calls = { readdirSync, lstat, kindOf: ${StatCall.kindOf.toString()}, statKey: ${statKey.toString()} };
+const calls = { readdirSync, lstat, kindOf: ${StatCall.kindOf.toString()} };
 const walkInto = ${walkInto.toString()};
-const out = { dirs: [], names: [], keys: [], numbers: [] };
+const out = { dirs: [], names: [], numbers: [] };
 // Units small enough that the two threads end close together: the root's subdirectories, or theirs.
 let units = walkInto(calls, root, excluded, sep, out, true);
 for (let level = 1; level < ${unitLevels} && units.length < ${fewUnits}; level++) units = units.flatMap((u) => walkInto(calls, u, excluded, sep, out, true));
 parentPort.postMessage({ units });
 for (let i = Atomics.add(claims, 0, 1); i < units.length; i = Atomics.add(claims, 0, 1)) walkInto(calls, units[i], excluded, sep, out, false);
 const packed = new Float64Array(out.numbers);
-parentPort.postMessage({ dirs: out.dirs, names: out.names.join("\\u0000"), keys: out.keys.join("\\u0000"), numbers: packed }, [packed.buffer]);
+parentPort.postMessage({ dirs: out.dirs, names: out.names.join("\\u0000"), numbers: packed }, [packed.buffer]);
 `;
 
 interface Reply {
   readonly dirs: ReadonlyArray<string>;
   readonly names: string;
-  readonly keys: string;
   readonly numbers: Float64Array;
 }
 
 /** Adds each directory one thread read, as the run of its entries in that thread's columns. */
-const addDirs = (out: Map<string, ScannedDir>, dirs: ReadonlyArray<string>, names: ReadonlyArray<string>, keys: ReadonlyArray<string>, numbers: ArrayLike<number>): void => {
+const addDirs = (out: Map<string, ScannedDir>, dirs: ReadonlyArray<string>, names: ReadonlyArray<string>, numbers: ArrayLike<number>): void => {
   let at = 0;
   for (const [d, dir] of dirs.entries()) {
     const from = at;
     while (at < names.length && numbers[at * fieldsPerEntry] === d) at++;
-    out.set(dir, { names, keys, numbers, from, to: at });
+    out.set(dir, { names, numbers, from, to: at });
   }
 };
 
@@ -220,7 +219,7 @@ export interface Scan {
  */
 export const scan = (root: string, excluded: ReadonlyArray<string>): Scan => {
   const claims = new Int32Array(new SharedArrayBuffer(4));
-  const mine: Packed = { dirs: [], names: [], keys: [], numbers: [] };
+  const mine: Packed = { dirs: [], names: [], numbers: [] };
   let units: ((u: ReadonlyArray<string>) => void) | undefined;
   const unitsKnown = new Promise<ReadonlyArray<string>>((resolve) => (units = resolve));
   let helping: Promise<void> | undefined;
@@ -239,8 +238,8 @@ export const scan = (root: string, excluded: ReadonlyArray<string>): Scan => {
       replied = true;
       void (helping ?? Promise.resolve()).then(() => {
         const out = new Map<string, ScannedDir>();
-        addDirs(out, reply.dirs, reply.names === "" ? [] : reply.names.split("\u0000"), reply.keys === "" ? [] : reply.keys.split("\u0000"), reply.numbers);
-        addDirs(out, mine.dirs, mine.names, mine.keys, mine.numbers);
+        addDirs(out, reply.dirs, reply.names === "" ? [] : reply.names.split("\u0000"), reply.numbers);
+        addDirs(out, mine.dirs, mine.names, mine.numbers);
         resolve(out);
       });
     });
@@ -254,7 +253,7 @@ export const scan = (root: string, excluded: ReadonlyArray<string>): Scan => {
   const help = (): Promise<void> =>
     (helping ??= (async () => {
       const all = await unitsKnown;
-      const calls: WalkCalls = { readdirSync, lstat: StatCall.lstat, kindOf: StatCall.kindOf, statKey };
+      const calls: WalkCalls = { readdirSync, lstat: StatCall.lstat, kindOf: StatCall.kindOf };
       for (let i = Atomics.add(claims, 0, 1); i < all.length; i = Atomics.add(claims, 0, 1)) {
         walkInto(calls, all[i]!, excluded, sep, mine, false);
         await yieldTurn();

@@ -30,7 +30,7 @@ const expected = (root: string, skip: string): Map<string, Array<string>> => {
 const asLines = (scanned: TreeScan.Scanned): Map<string, Array<string>> =>
   new Map([...scanned].map(([dir, d]) => {
     const lines: Array<string> = [];
-    for (let i = d.from; i < d.to; i++) lines.push(`${d.names[i]} ${TreeScan.kindAt(d, i)} ${d.keys[i]}`);
+    for (let i = d.from; i < d.to; i++) lines.push(`${d.names[i]} ${TreeScan.kindAt(d, i)} ${TreeScan.statKey(TreeScan.statAt(d, i))}`);
     return [dir, lines.sort()];
   }));
 
