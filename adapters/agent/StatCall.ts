@@ -58,7 +58,7 @@ export const choose = (calls: Calls, probe: string): Lstat => {
   }
 };
 
-/** Whether this process may use Node's binding: it has one, and was not asked to warn of deprecated APIs. */
+/** Whether this process may use Node's binding, where it has one: not when it was asked to warn of deprecated APIs. */
 export const bindingAllowed = (): boolean =>
   !process.execArgv.includes("--pending-deprecation") && !/--pending-deprecation/.test(process.env.NODE_OPTIONS ?? "") && process.env.NODE_PENDING_DEPRECATION !== "1";
 

@@ -39,7 +39,7 @@ export interface StatData {
  * The stat cache's key of stat data: equal keys, unchanged file (unless its timestamp is racy). Times
  * are in whole microseconds (a millisecond time as a double holds about a quarter of one at today's
  * dates, and file systems stamp times from a clock that ticks every few milliseconds): an integer is
- * written in a third of the time a fraction takes, and a scan writes one key per file.
+ * written in a third of the time a fraction takes.
  */
 export const statKey = (st: StatData): string => `${st.size}:${Math.round(st.mtimeMs * 1000)}:${Math.round(st.ctimeMs * 1000)}:${st.ino}:${st.mode}`;
 
