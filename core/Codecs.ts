@@ -35,6 +35,16 @@ export const Millis = refine(
   "expected a time in milliseconds since the epoch",
 );
 
+/**
+ * A file's modification time in milliseconds since the Unix epoch: finite, and before 1970 for a
+ * file stamped so (an archive's entries often are). @category codecs
+ */
+export const FileTime = refine(
+  "FileTime",
+  (u): u is number => typeof u === "number" && Number.isFinite(u),
+  "expected a file time in milliseconds since the epoch",
+);
+
 /** Raw bytes. @category codecs */
 export const Bytes = refine(
   "Bytes",

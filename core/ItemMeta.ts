@@ -10,7 +10,7 @@
  * @module
  */
 import * as t from "io-ts";
-import { Count, Millis } from "./Codecs.ts";
+import { Count, FileTime } from "./Codecs.ts";
 import * as Digest from "./Digest.ts";
 import type { ItemPath } from "./ItemPath.ts";
 import type * as Manifest from "./Manifest.ts";
@@ -37,7 +37,7 @@ export const ItemMeta = t.type({
   type: ItemType,
   size: Count,
   mode: Mode,
-  mtimeMs: Millis,
+  mtimeMs: FileTime,
   digest: t.union([Digest.Digest, t.null]),
   linkTarget: t.union([t.string, t.null]),
 });

@@ -61,9 +61,25 @@ export const describeError = (e: RestoreError): string =>
  * seconds since 1970 as a double keep only about a quarter of a microsecond, and the system call
  * truncates to nanoseconds, so `ms / 1000` often lands just below the millisecond (…352.999… for
  * …353): the restored file then read back a millisecond earlier than the version it came from, and
- * `verify` of a restored tree found drift.
+ * `verify` of a restored tree found drift. Node's and Deno's file system calls take a negative
+ * number of seconds as "now" (Deno a numeric string too), so a time before 1970 goes as a `Date`,
+ * which both take as it is.
  */
-export const utimesSeconds = (ms: number): number => ms / 1000 + 1e-6;
+export const utimesSeconds = (ms: number): number | Date => (ms >= 0 ? ms / 1000 + 1e-6 : new Date(ms));
+
+/**
+ * Sets an open file's access and modification times to `ms`. Deno cannot set a time before 1970
+ * with a fraction of a second (EINVAL): the file then gets the whole second before it.
+ */
+const setFileTimes = (fd: number, ms: number): void => {
+  try {
+    futimesSync(fd, utimesSeconds(ms), utimesSeconds(ms));
+  } catch (e) {
+    if (ms >= 0 || (e as NodeJS.ErrnoException).code !== "EINVAL") throw e;
+    const second = Math.floor(ms / 1000) * 1000;
+    futimesSync(fd, utimesSeconds(second), utimesSeconds(second));
+  }
+};
 
 /** True when `path` is one of `filters` or lies inside one (no filters = everything). */
 const selected = (path: string, filters: ReadonlyArray<string>): boolean =>
@@ -280,7 +296,7 @@ const restoreFile = async (store: TreeSource, flush: (fd: number) => Promise<voi
       file.finish();
       await flush(fd);
       fchmodSync(fd, meta.mode);
-      futimesSync(fd, utimesSeconds(meta.mtimeMs), utimesSeconds(meta.mtimeMs));
+      setFileTimes(fd, meta.mtimeMs);
     }
   } finally {
     closeSync(fd);

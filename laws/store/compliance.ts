@@ -252,6 +252,17 @@ export const run = (name: string, openDb: (dir: string) => Promise<Database>, pl
     for (let i = 0; i < 50; i++) assert.is(Math.floor((await lstat(join(target, `f${i}`))).mtimeMs), base + i, `f${i}`);
   });
 
+  test("a file stamped before 1970 is stored, and restored with its time (not the time of the restore)", async () => {
+    // Whole seconds: Deno cannot set a fraction of one before 1970 (Node can; the restore then keeps the second).
+    const source = freshSource();
+    const times = [-315_576_000_000, -86_400_000, -1_000];
+    const events = renumber(times.map((t, i) => fileAt(`old${i}` as ItemPath, `old ${i}`, i + 1, null, t)), source);
+    await appendOk(store, source, events);
+    const target = join(dir, `restore-${source}`);
+    assert.ok(E.isRight(await Restore.restore(store, source, { seq: events.length }, target)));
+    for (const [i, t] of times.entries()) assert.is(Math.floor((await lstat(join(target, `old${i}`))).mtimeMs), t, `old${i}`);
+  });
+
   test("restore recreates directories and links and never follows a link out of the target", async () => {
     const source = freshSource();
     const dirMeta = { type: "dir" as const, size: 0, mode: 0o750, mtimeMs: 2000, digest: null, linkTarget: null };
