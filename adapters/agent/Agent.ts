@@ -165,6 +165,8 @@ export const start = async (options: Options): Promise<Running> => {
   let fail: (reason: string) => void = () => {};
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
   let storeRetryMs = firstStoreRetryMs;
+  /** Appends refused since the last acknowledgement. */
+  let refusedAppends = 0;
   const failed = new Promise<string>((resolve) => (fail = resolve));
   const checkpoints: Array<{ readonly label: string; readonly done: (seq: number) => void; readonly error: (e: Error) => void }> = [];
 
@@ -227,6 +229,7 @@ export const start = async (options: Options): Promise<Running> => {
       lastSeq: shell.state.nextSeq - 1,
       onAck: (seq) => {
         storeRetryMs = firstStoreRetryMs;
+        refusedAppends = 0;
         if (options.onAcknowledged !== undefined) options.onAcknowledged(spool.pending().filter((e) => e.seq <= seq));
         void spool.acked(seq).then(() => shell.wake());
       },
@@ -291,9 +294,27 @@ export const start = async (options: Options): Promise<Running> => {
   const awaitStore = async (reason: string): Promise<void> => {
     log(`${reason}; the events stay in the spool, trying again in ${storeRetryMs / 1000} s`);
     await lose(reason);
+    await backOff();
+  };
+
+  /** Waits before the store is tried again: twice as long each time, up to the back-off's cap (an acknowledgement resets it). */
+  const backOff = async (): Promise<void> => {
     const until = Date.now() + storeRetryMs;
     storeRetryMs = Math.min(2 * storeRetryMs, maxBackoffMs);
     while (!stopping && Date.now() < until) await sleep(until - Date.now());
+  };
+
+  /**
+   * The store refused an append: the spool is dropped and the tree compared again. The first refusal
+   * since an acknowledgement may be a race (a stale base), and is compared again at once; one that
+   * comes back (an event the store will not take) after a wait that doubles, not in a tight loop.
+   */
+  const refusedAppend = async (reason: string, closed: string): Promise<void> => {
+    const wait = refusedAppends++ > 0;
+    log(`the store refused an append (${reason}); comparing everything again${wait ? ` in ${storeRetryMs / 1000} s` : ""}`);
+    await Resync.reset(shell);
+    await lose(closed);
+    if (wait) await backOff();
   };
 
   const handle = async (e: unknown): Promise<void> => {
@@ -312,10 +333,7 @@ export const start = async (options: Options): Promise<Running> => {
       stopping = true;
       return fail(Client.describeError(error));
     }
-    if (error._tag === "Refused" && error.code === "append") {
-      log(`the store refused an append (${error.reason}); comparing everything again`);
-      await Resync.reset(shell);
-    }
+    if (error._tag === "Refused" && error.code === "append") return refusedAppend(error.reason, e.message);
     await lose(e.message);
   };
 

@@ -4,7 +4,8 @@
 // comes while the agent waits on nothing (a live change's batch, sent and not awaited): the agent
 // says the store refused an append, not merely that the connection closed. A store that fails under
 // the agent (its disk full or failing) says so, and the agent keeps its events and tries again after
-// a wait, instead of reconnecting and resending at once, for ever.
+// a wait, instead of reconnecting and resending at once, for ever; so does an agent whose appends
+// the store refuses again and again.
 import * as E from "fp-ts/lib/Either.js";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -83,6 +84,20 @@ test("an append refused while the agent waits on nothing is reported as refused,
       assert.ok(s.lines.some((l) => l.includes("refused (append)")), s.lines.join("\n"));
       assert.ok(s.lines.some((l) => l.includes("the store refused an append")), s.lines.join("\n"));
     }));
+});
+
+test("an append the store will never take is compared again after a wait that doubles, not in a loop", async () => {
+  const refusing = intercepting((_, events) =>
+    events.some((e) => (e as { path?: string }).path === "bad") ? Promise.resolve(E.left({ _tag: "InvalidEvent", index: 0, reason: "refused by the test" })) : undefined);
+  await withServedTree(refusing, async (s) => {
+    await writeFile(join(s.root, "bad"), "never taken");
+    await withAgent(s, async () => {
+      await new Promise((r) => setTimeout(r, 3000));
+      const refusals = s.lines.filter((l) => l.startsWith("the store refused an append")).length;
+      assert.ok(refusals >= 2 && refusals <= 4, `${refusals} refusals in 3 s:\n${s.lines.join("\n")}`);
+      assert.ok(s.lines.some((l) => l.endsWith("comparing everything again in 1 s")), s.lines.join("\n"));
+    });
+  });
 });
 
 test("a store whose writes fail says why; the agent waits before trying again, and converges once the store can write", async () => {
