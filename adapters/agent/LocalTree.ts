@@ -218,7 +218,10 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
         const name = entries.names[i]!;
         if (excludes && isExcluded(inside + name)) continue;
         const path = ItemPath.child(rel, name);
-        if (E.isLeft(path)) continue;
+        // An item whose name the store cannot hold is said, not passed over in silence.
+        const unstorable = E.isLeft(path) ? ItemPath.describe(path.left) : TreeScan.kindAt(entries, i) === "undecodable" ? "its name is not valid UTF-8" : undefined;
+        if (unstorable !== undefined) options.onUnreadable?.({ path: rel === "" ? name : `${rel}/${name}`, reason: `${unstorable}, so it cannot be protected` });
+        if (E.isLeft(path) || unstorable !== undefined) continue;
         ordered.push([name, path.right, undefined, i]);
         if (TreeScan.kindAt(entries, i) === "dir") ordered.push([`${name}/`, path.right, inside + name, i]);
       }

@@ -43,8 +43,12 @@ export interface StatData {
  */
 export const statKey = (st: StatData): string => `${st.size}:${Math.round(st.mtimeMs * 1000)}:${Math.round(st.ctimeMs * 1000)}:${st.ino}:${st.mode}`;
 
-/** The kinds of entry a scan keeps. */
-export type Kind = "file" | "dir" | "symlink";
+/**
+ * The kinds of entry a scan keeps: an item, or a name that is not valid UTF-8 (read back with
+ * U+FFFD in its place, it names nothing, and the item cannot be read or protected: it is kept so the
+ * listing can say so).
+ */
+export type Kind = "file" | "dir" | "symlink" | "undecodable";
 
 /**
  * A directory's entries as a thread read them: entries `from`…`to`-1 of that thread's columns (a
@@ -63,7 +67,8 @@ export interface ScannedDir {
 /** Each directory's entries, by its absolute path. */
 export type Scanned = ReadonlyMap<string, ScannedDir>;
 
-const kinds = ["file", "dir", "symlink"] as const;
+const kinds = ["file", "dir", "symlink", "undecodable"] as const;
+const undecodable = 3;
 const fieldsPerEntry = 7;
 
 /** The kind of entry `i` of a scanned directory. */
@@ -85,7 +90,8 @@ export const readDir = (abs: string): ScannedDir | undefined => {
   const numbers: Array<number> = [];
   try {
     for (const e of readdirSync(abs, { withFileTypes: true })) {
-      const kind = e.isFile() ? 0 : e.isDirectory() ? 1 : e.isSymbolicLink() ? 2 : -1;
+      const lost = e.name.includes("\ufffd") && StatCall.lstat(abs + sep + e.name) === undefined;
+      const kind = lost ? undecodable : e.isFile() ? 0 : e.isDirectory() ? 1 : e.isSymbolicLink() ? 2 : -1;
       if (kind < 0) continue;
       names.push(e.name);
       numbers.push(0, kind, 0, 0, 0, 0, 0);
@@ -140,6 +146,11 @@ const walkInto = (calls: WalkCalls, abs: string, excluded: ReadonlyArray<string>
         st = calls.lstat(child);
       } catch {
         continue;
+      }
+      // A name not valid UTF-8 (read back with U+FFFD) names nothing: kept, as kind 3, to be reported.
+      if (st === undefined && name.includes("\ufffd")) {
+        out.names.push(name);
+        out.numbers.push(d, 3, 0, 0, 0, 0, 0);
       }
       if (st === undefined) continue;
       const type = calls.kindOf(st.mode);

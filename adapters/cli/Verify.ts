@@ -58,9 +58,15 @@ export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
   return Remote.withReader(p, async (client) => {
     const { head } = await headOf(client, source);
     const remote = await storeItems(client, source);
-    const tree = LocalTree.make(dir);
     const differences: Array<{ readonly path: string; readonly kind: string }> = [];
     let items = 0;
+    // An item the listing finds but no store could hold (its name) is drift too: it is not protected.
+    const tree = LocalTree.make(dir, {
+      onUnreadable: (u) => {
+        items++;
+        differences.push({ path: u.path, kind: "not protected" });
+      },
+    });
     for (const path of await tree.list()) {
       items++;
       const local = await tree.read(path, false).catch((e) => {

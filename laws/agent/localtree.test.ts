@@ -199,6 +199,21 @@ test("a file that must be read mostly anyway is read whole", () =>
     assert.is(again.chunks.size, new Set(whole.manifest.map((c) => c.digest)).size);
   }));
 
+test("an item whose name is not UTF-8 (no store can hold it) is reported, from a listing read here or by a worker, not passed over", () =>
+  withTree(async (root) => {
+    await mkdir(join(root, "d"));
+    await writeFile(join(root, "ok"), "fine");
+    await writeFile(Buffer.concat([Buffer.from(join(root, "d") + "/bad"), Buffer.from([0xff]), Buffer.from("name")]), "lost");
+    for (const ahead of [false, true]) {
+      const seen: Array<LocalTree.Unreadable> = [];
+      const tree = LocalTree.make(root, { onUnreadable: (u) => seen.push(u) });
+      if (ahead) tree.prescan();
+      assert.equal(await tree.list(), ["d", "ok"], ahead ? "from a scan started ahead" : "read here");
+      assert.equal(seen.map((u) => u.path), ["d/bad\ufffdname"]);
+      assert.match(seen[0]!.reason, /not valid UTF-8, so it cannot be protected/);
+    }
+  }));
+
 test("a file over 4 GiB is reported unreadable with its size, not read", () =>
   withTree(async (root) => {
     // Sparse: no disk or memory is used for its holes.
