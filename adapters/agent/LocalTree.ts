@@ -12,7 +12,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { readFileSync, readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { lstat } from "node:fs/promises";
 import { relative, resolve, sep } from "node:path";
 import * as Digest from "../../core/Digest.ts";
@@ -77,6 +77,15 @@ const statOrUndefined = (abs: string): StatData | undefined => {
 
 const typeOf = (st: StatData): ItemMeta["type"] | undefined => StatCall.kindOf(st.mode);
 
+/** An absolute path with its symbolic links resolved, where it exists; else as given, made absolute. */
+const realOrResolved = (path: string): string => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+};
+
 /** The protected directory itself is gone (removed, or replaced by something not a directory): its listing is not "nothing". */
 export class RootGone extends Error {}
 
@@ -89,8 +98,10 @@ export type LocalTree = ReturnType<typeof make>;
  * @category constructors
  */
 export const make = (root: string, options: { readonly exclude?: ReadonlyArray<string>; readonly onUnreadable?: (u: Unreadable) => void } = {}) => {
-  const base = resolve(root);
-  const excluded = (options.exclude ?? []).map((p) => resolve(p));
+  // A root given through a symbolic link is the directory it leads to (a link itself is no directory
+  // to list or watch), and so are excluded paths given through it.
+  const base = realOrResolved(root);
+  const excluded = (options.exclude ?? []).map(realOrResolved);
   const cache = Remembered.make();
   const large = LargeFiles.make((path) => full(path as ItemPath.ItemPath));
   /** Counts changes to the cache, so an unchanged cache need not be saved again. */

@@ -214,6 +214,19 @@ test("an item whose name is not UTF-8 (no store can hold it) is reported, from a
     }
   }));
 
+test("a tree given through a symbolic link is the directory it leads to, present and listed, its excluded paths too", () =>
+  withTree(async (root) => {
+    await mkdir(join(root, "real", "spool"), { recursive: true });
+    await writeFile(join(root, "real", "a"), "a");
+    await writeFile(join(root, "real", "spool", "s"), "spooled");
+    await symlink(join(root, "real"), join(root, "link"));
+    const tree = LocalTree.make(join(root, "link"), { exclude: [join(root, "link", "spool")] });
+    assert.ok(tree.present(), "a link to a directory is no gone root");
+    assert.equal(await tree.list(), ["a"]);
+    tree.prescan();
+    assert.equal(await tree.list(), ["a"], "from a scan started ahead");
+  }));
+
 test("a file over 4 GiB is reported unreadable with its size, not read", () =>
   withTree(async (root) => {
     // Sparse: no disk or memory is used for its holes.
