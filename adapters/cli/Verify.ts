@@ -10,7 +10,8 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { stat } from "node:fs/promises";
+import { readFile, realpath, stat } from "node:fs/promises";
+import { join } from "node:path";
 import process from "node:process";
 import type { SourceId } from "../../core/Codecs.ts";
 import * as Difference from "../../core/Difference.ts";
@@ -46,6 +47,25 @@ const storeItems = async (client: Client.Client, source: SourceId): Promise<Map<
   return out;
 };
 
+/** A path with its symbolic links resolved, or undefined where there is none. */
+const real = (path: string): Promise<string | undefined> => realpath(path).catch(() => undefined);
+
+/**
+ * The directories among `listing` (item paths under `dir`) that are the spool of an agent protecting
+ * `dir` as `source` (`protect --spool` inside the tree): the agent leaves its spool out, and so does
+ * verify. Found by their `state.json`, which names the source and the directory protected.
+ */
+const ownSpools = async (dir: string, listing: ReadonlyArray<string>, source: string): Promise<ReadonlyArray<string>> => {
+  const out: Array<string> = [];
+  const protectedDir = await real(dir);
+  for (const path of listing) {
+    if (!path.endsWith("/state.json")) continue;
+    const state = await readFile(join(dir, path), "utf8").then((t) => JSON.parse(t) as { source?: unknown; root?: unknown }, () => undefined);
+    if (state?.source === source && typeof state.root === "string" && (await real(state.root)) === protectedDir) out.push(path.slice(0, -"/state.json".length));
+  }
+  return out;
+};
+
 /** `tidemark verify …`; resolves to 0 in sync, 1 on drift. */
 export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
   const parsed = Args.parse(argv, { flags: { ...Remote.connectionFlags, source: "value" }, positional: [1, 1] });
@@ -67,7 +87,10 @@ export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
         differences.push({ path: u.path, kind: "not protected" });
       },
     });
-    for (const path of await tree.list()) {
+    const listing = await tree.list();
+    const spools = await ownSpools(dir, listing, source);
+    for (const path of listing) {
+      if (spools.some((s) => path === s || path.startsWith(`${s}/`))) continue;
       items++;
       const local = await tree.read(path, false).catch((e) => {
         throw Remote.failure(`cannot read ${path}: ${LocalTree.isUnreadable(e) ? e.reason : String(e)}`);
