@@ -47,21 +47,19 @@ const storeItems = async (client: Client.Client, source: SourceId): Promise<Map<
   return out;
 };
 
-/** A path with its symbolic links resolved, or undefined where there is none. */
-const real = (path: string): Promise<string | undefined> => realpath(path).catch(() => undefined);
-
 /**
- * The directories among `listing` (item paths under `dir`) that are the spool of an agent protecting
- * `dir` as `source` (`protect --spool` inside the tree): the agent leaves its spool out, and so does
- * verify. Found by their `state.json`, which names the source and the directory protected.
+ * The directories among `listing` (item paths under `root`, the protected directory with its links
+ * resolved) that are the spool of an agent protecting it as `source` (`protect --spool` inside the
+ * tree): the agent leaves its spool out, and so does verify. Found by their `state.json`, which
+ * names the source and the directory protected.
  */
-const ownSpools = async (dir: string, listing: ReadonlyArray<string>, source: string): Promise<ReadonlyArray<string>> => {
+const ownSpools = async (root: string, listing: ReadonlyArray<string>, source: string): Promise<ReadonlyArray<string>> => {
   const out: Array<string> = [];
-  const protectedDir = await real(dir);
   for (const path of listing) {
     if (!path.endsWith("/state.json")) continue;
-    const state = await readFile(join(dir, path), "utf8").then((t) => JSON.parse(t) as { source?: unknown; root?: unknown }, () => undefined);
-    if (state?.source === source && typeof state.root === "string" && (await real(state.root)) === protectedDir) out.push(path.slice(0, -"/state.json".length));
+    const state = await readFile(join(root, path), "utf8").then((t) => JSON.parse(t) as { source?: unknown; root?: unknown }, () => undefined);
+    if (state?.source !== source || typeof state.root !== "string") continue;
+    if ((await realpath(state.root).catch(() => undefined)) === root) out.push(path.slice(0, -"/state.json".length));
   }
   return out;
 };
@@ -88,7 +86,7 @@ export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
       },
     });
     const listing = await tree.list();
-    const spools = await ownSpools(dir, listing, source);
+    const spools = await ownSpools(tree.root, listing, source);
     for (const path of listing) {
       if (spools.some((s) => path === s || path.startsWith(`${s}/`))) continue;
       items++;
