@@ -178,19 +178,22 @@ const concat = <V>(left: Tree<V>, right: Tree<V>): Tree<V> => {
 /**
  * `t` with each entry within `bounds` replaced by `f`'s result or removed (see `mapRange`). Only
  * subtrees that meet the range are visited; those whose entries all stay as they were are shared.
+ * `aboveLow` and `belowHigh` say that every key of `t` is known to be above the lower bound, or below
+ * the upper one: inside the range only its edges are compared with the bounds, not every key.
  */
-const mapWithin = <V>(t: Tree<V>, bounds: Bounds, f: (key: string, value: V) => V | undefined): Tree<V> => {
+const mapWithin = <V>(t: Tree<V>, bounds: Bounds, f: (key: string, value: V) => V | undefined, aboveLow = false, belowHigh = false): Tree<V> => {
   if (t === undefined) return undefined;
-  if (!above(t.key, bounds)) {
-    const right = mapWithin(t.right, bounds, f);
+  if (!aboveLow && !above(t.key, bounds)) {
+    const right = mapWithin(t.right, bounds, f, false, belowHigh);
     return right === t.right ? t : join(t.left, t.key, t.value, right);
   }
-  if (!below(t.key, bounds)) {
-    const left = mapWithin(t.left, bounds, f);
+  if (!belowHigh && !below(t.key, bounds)) {
+    const left = mapWithin(t.left, bounds, f, aboveLow, false);
     return left === t.left ? t : join(left, t.key, t.value, t.right);
   }
-  const left = mapWithin(t.left, bounds, f);
-  const right = mapWithin(t.right, bounds, f);
+  // The key is within bounds: every key to its right is above the lower bound, every key to its left below the upper one.
+  const left = mapWithin(t.left, bounds, f, aboveLow, true);
+  const right = mapWithin(t.right, bounds, f, true, belowHigh);
   const value = f(t.key, t.value);
   if (value === undefined) return concat(left, right);
   return left === t.left && right === t.right && value === t.value ? t : join(left, t.key, value, right);
