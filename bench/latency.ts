@@ -15,10 +15,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import * as Client from "../adapters/wire/Client.ts";
 import type { SourceId } from "../core/Codecs.ts";
 import { created } from "../laws/wire/transport.ts";
+import * as Command from "./Command.ts";
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,8 +32,7 @@ const source = "latency" as SourceId;
 const percentile = (sorted: ReadonlyArray<number>, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 const work = await mkdtemp(join(arg("dir") ?? tmpdir(), "tidemark-latency-"));
-const cli = fileURLToPath(new URL("../adapters/cli/tidemark.mjs", import.meta.url));
-const server = spawn(process.execPath, [cli, "store", "serve", "--data", join(work, "store"), "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
+const server = spawn(process.execPath, [...Command.nodeFlags, Command.cli, "store", "serve", "--data", join(work, "store"), "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
 const address = await new Promise<string>((resolve, reject) => {
   let out = "";
   server.stdout.on("data", (d) => {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,10 +17,17 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import * as Agent from "../adapters/agent/Agent.ts";
 import type { SourceId } from "../core/Codecs.ts";
+import * as Command from "./Command.ts";
 import * as Trees from "./Trees.ts";
 
+// The agent runs in this process: under the `tidemark` command's Node flags, as it runs there.
+if (!Command.nodeFlags.every((f) => process.execArgv.includes(f))) {
+  const again = spawnSync(process.execPath, [...Command.nodeFlags, ...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit" });
+  process.exit(again.status ?? 1);
+}
+
 const quick = process.argv.includes("--quick");
-const cli = fileURLToPath(new URL("../adapters/cli/tidemark.mjs", import.meta.url));
+const { cli, nodeFlags } = Command;
 const writer = fileURLToPath(new URL("./writer.ts", import.meta.url));
 const work = await mkdtemp(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "tidemark-live-"));
 const root = join(work, "tree");
@@ -64,7 +71,7 @@ const settle = async (agent: Agent.Running, ms: number) => {
   }
 };
 
-const store = spawn(process.execPath, [cli, "store", "serve", "--data", join(work, "store"), "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "ignore"] });
+const store = spawn(process.execPath, [...nodeFlags, cli, "store", "serve", "--data", join(work, "store"), "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "ignore"] });
 const address = await new Promise<string>((resolve) => {
   let out = "";
   store.stdout.on("data", (d) => {

@@ -27,6 +27,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { packageBundle } from "../adapters/cli/bundle.mjs";
+import * as Command from "./Command.ts";
 import * as Relay from "./Relay.ts";
 import * as Trees from "./Trees.ts";
 
@@ -47,13 +48,13 @@ if (only !== undefined && ![...only].every((n) => /^[1-8]$/.test(n) || n === "re
 const chosen = (scenario: number | "restore"): boolean => only === undefined || only.has(String(scenario));
 const MiB = 1024 * 1024;
 const at = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
-const cli = at("../adapters/cli/tidemark.mjs");
+const { cli, nodeFlags } = Command;
 /**
- * The agent worker runs as the `tidemark` command runs: from a bundle of the sources (bundle.mjs,
- * the same build), else through tsx.
+ * The agent worker runs as the `tidemark` command runs: under its Node flags, from a bundle of the
+ * sources (bundle.mjs, the same build), else through tsx.
  */
 const bundled = packageBundle(at("./agent-worker.ts"), "bench-agent-worker", [at(".")]);
-const worker = bundled === undefined ? ["--import", "tsx", at("./agent-worker.ts")] : [bundled];
+const worker = [...nodeFlags, ...(bundled === undefined ? ["--import", "tsx", at("./agent-worker.ts")] : [bundled])];
 const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 const work = await mkdtemp(join(base, "tidemark-resync-"));
 const tick = 100; // clock ticks per second in /proc/<pid>/stat (CLK_TCK on Linux)
@@ -115,7 +116,7 @@ interface Figures {
 }
 
 const startStore = async () => {
-  const child = spawn(process.execPath, [cli, "store", "serve", "--data", join(work, "store"), "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "ignore"] });
+  const child = spawn(process.execPath, [...nodeFlags, cli, "store", "serve", "--data", join(work, "store"), "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "ignore"] });
   const m = await waitFor(child, /listening on 127\.0\.0\.1:(\d+)/);
   return { child, port: Number(m[1]) };
 };
@@ -190,7 +191,7 @@ const restoreWith: { readonly [tool in Tool]: (relays: Relays, pids: Pids, modul
     relays.tidemark.reset();
     const before = await cpuOf(pids.store);
     const began = performance.now();
-    const out = await run("bash", ["-c", `"${process.execPath}" "${cli}" restore --store 127.0.0.1:${relays.tidemark.port} --source ${module} --to "${into}" && times`]);
+    const out = await run("bash", ["-c", `"${process.execPath}" ${nodeFlags.join(" ")} "${cli}" restore --store 127.0.0.1:${relays.tidemark.port} --source ${module} --to "${into}" && times`]);
     const wall = (performance.now() - began) / 1000;
     const store = (await cpuOf(pids.store)).self - before.self;
     const { up, down } = relays.tidemark.counts();
@@ -234,7 +235,7 @@ const differing = async (source: string, rsyncCopy: string, tidemarkCopy: string
 const check = async (storePort: number, src: string, rsyncDir: string, source: string): Promise<Array<string>> => {
   const restored = join(work, "check");
   await rm(restored, { recursive: true, force: true });
-  await run(process.execPath, [cli, "restore", "--store", `127.0.0.1:${storePort}`, "--source", source, "--to", restored]);
+  await run(process.execPath, [...nodeFlags, cli, "restore", "--store", `127.0.0.1:${storePort}`, "--source", source, "--to", restored]);
   const bad = await differing(src, rsyncDir, restored);
   await rm(restored, { recursive: true, force: true });
   return bad;

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import * as Command from "../bench/Command.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -35,6 +36,10 @@ test("the tidemark command prints usage and refuses an unknown command with exit
   const bin = join(root, "adapters", "cli", "tidemark.mjs");
   const help = execFileSync(process.execPath, [bin, "--help"], { encoding: "utf8", timeout: 30_000 });
   assert.match(help, /tidemark store serve/);
+  // Run as a program, as the package's bin runs it: its first line starts node with the flags the benchmarks read from it.
+  assert.match(execFileSync(bin, ["--help"], { encoding: "utf8", timeout: 30_000 }), /tidemark store serve/);
+  assert.equal(Command.nodeFlags, ["--v8-pool-size=1"]);
+  assert.equal(Command.flagsOf("#!/usr/bin/env node\nrest"), []);
   try {
     execFileSync(process.execPath, [bin, "frobnicate"], { encoding: "utf8", stdio: "pipe", timeout: 30_000 });
     assert.unreachable("an unknown command must fail");
