@@ -6,6 +6,8 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import { decodeWith } from "../../core/Codecs.ts";
 import * as Catalogue from "../../core/Catalogue.ts";
 import * as Delta from "../../core/Delta.ts";
 import * as Chunking from "../../core/Chunking.ts";
@@ -87,6 +89,15 @@ export const codecLaws = {
   bytesNeverThrow: (bytes: Uint8Array): boolean => {
     const out = Envelope.decode(bytes);
     return E.isRight(out) || typeof out.left === "string";
+  },
+  /**
+   * The manifest codec's one-loop check accepts what io-ts's array of chunk references accepts, gives
+   * the same value (the input itself), and refuses the rest with the same message.
+   */
+  manifestIsTheGenericArray: (u: unknown): boolean => {
+    const generic = t.readonlyArray(Manifest.ChunkRef);
+    const [fast, slow] = [decodeWith(Manifest.Manifest)(u), decodeWith(generic)(u)];
+    return E.isRight(fast) ? E.isRight(slow) && fast.right === u && slow.right === u && Manifest.Manifest.is(u) : E.isLeft(slow) && fast.left === slow.left && !Manifest.Manifest.is(u);
   },
 };
 
