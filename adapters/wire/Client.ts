@@ -126,6 +126,14 @@ const expect = <Tag extends Protocol.Message["_tag"]>(link: Link.Link, tag: Tag)
     return m as Extract<Protocol.Message, { _tag: Tag }>;
   });
 
+/**
+ * A first reply that is no frame or message of this protocol (an oversize length, bytes that do not
+ * decode) comes from something else listening there: an HTTP server, a TLS store spoken to in plain
+ * TCP. Said so, instead of only the frame's fault.
+ */
+const notAStore = (e: ClientError, tlsHint: string): ClientError =>
+  e._tag === "Disconnected" && /^(frame of \d+ bytes|malformed message)/.test(e.reason) ? { ...e, reason: `${e.reason}: what answers there is not a tidemark store${tlsHint}` } : e;
+
 interface Pending {
   readonly pages: Array<unknown>;
   readonly onPage: ((page: unknown) => void) | undefined;
@@ -147,15 +155,16 @@ export const connect = (o: Options): Effect.Effect<Client, ClientError> =>
  */
 export const over = (link: Link.Link, o: Omit<Options, "address" | "tls" | "connectTimeoutMs">): Effect.Effect<Client, ClientError> =>
   Effect.gen(function* () {
+    const tlsHint = "tls" in o && o.tls !== undefined ? "" : " (if the store uses TLS, pass --tls-ca or --tls-pin)";
     const handshake = Effect.gen(function* () {
       yield* link.send({ _tag: "Hello", protocol: Protocol.version, role: o.role, source: o.source, lastSeq: o.lastSeq ?? 0 });
-      const challenge = yield* expect(link, "Challenge");
+      const challenge = yield* expect(link, "Challenge").pipe(Effect.mapError((e) => notAStore(e, tlsHint)));
       if (challenge.secured && o.secret === null) {
         return yield* Effect.fail<ClientError>({ _tag: "Refused", code: "auth", reason: "the store requires a secret (pass --secret-file)" });
       }
       yield* link.send({ _tag: "Proof", mac: o.secret === null ? null : Auth.prove(o.secret, challenge.nonce, o.role, o.source) });
       return yield* expect(link, "Welcome");
-    }).pipe(Effect.mapError((e): ClientError => (e._tag === "LinkClosed" ? { _tag: "Disconnected", reason: `${e.reason} during the hello${"tls" in o && o.tls !== undefined ? "" : " (if the store uses TLS, pass --tls-ca or --tls-pin)"}` } : e)));
+    }).pipe(Effect.mapError((e): ClientError => (e._tag === "LinkClosed" ? { _tag: "Disconnected", reason: `${e.reason} during the hello${tlsHint}` } : e)));
     const welcome = yield* handshake.pipe(Effect.tapError(() => link.close("handshake failed")));
     return running(link, welcome, o);
   });

@@ -1,8 +1,12 @@
 // Why a link over TCP ended, when the peer goes away: a store that resets the connection is reported
-// as "connection closed by the peer (ECONNRESET)", not as the system's bare "read ECONNRESET".
+// as "connection closed by the peer (ECONNRESET)", not as the system's bare "read ECONNRESET"; a
+// peer that is not a tidemark store is said to be one.
+import { Effect } from "effect";
+import * as E from "fp-ts/lib/Either.js";
 import { createServer, connect, type Socket } from "node:net";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import * as Client from "../../adapters/wire/Client.ts";
 import * as Link from "../../adapters/wire/Link.ts";
 
 test("a connection reset by the peer ends the link with a plain reason", async () => {
@@ -20,6 +24,21 @@ test("a connection reset by the peer ends the link with a plain reason", async (
     assert.ok(ended, "the connection did not end within 5 s");
     assert.match(reasons[0] ?? "", /^connection closed by the peer( \((ECONNRESET|EPIPE)\))?$/);
     assert.ok(!reasons.some((r) => /^(read|write) E/.test(r)), reasons.join(" | "));
+  } finally {
+    server.close();
+  }
+});
+
+test("something else listening (an HTTP server) is reported as not a tidemark store, with the TLS hint", async () => {
+  const server = createServer((s: Socket) => s.end("HTTP/1.1 400 Bad Request\r\n\r\n"));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const out = await Effect.runPromise(Effect.either(Client.connect({ address: `127.0.0.1:${port}`, role: "reader", source: null, secret: null })));
+    assert.ok(E.isLeft(out), "the connection must fail");
+    const error = out.left;
+    assert.is(error._tag, "Disconnected");
+    assert.match(Client.describeError(error), /frame of \d+ bytes is over the \d+-byte limit: what answers there is not a tidemark store \(if the store uses TLS, pass --tls-ca or --tls-pin\)/);
   } finally {
     server.close();
   }
