@@ -116,6 +116,7 @@ export const start = async (options: Options): Promise<Running> => {
     spool,
     view: StoreView.make(),
     dirty: new Set(),
+    arrived: new Set(),
     ranges: new Map(),
     log,
     state: Processor.initial,

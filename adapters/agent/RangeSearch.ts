@@ -246,6 +246,17 @@ const needsManifest = async (shell: Shell, path: ItemPath, remote: KnownItem): P
   return local === undefined || !ItemMeta.sameContent(local.meta, remote.meta);
 };
 
+/**
+ * The paths the store holds in a range, a page at a time (`next`: where the next page starts, or
+ * null after the last), without their metadata's manifests.
+ */
+export const storePaths = async (shell: Shell, client: Client.Client, range: { readonly gte: string; readonly lt: string }): Promise<{ readonly paths: ReadonlyArray<ItemPath>; readonly next: string | null }> => {
+  const [reply] = await call(client.query({ _tag: "Leaves", source: shell.options.source, ranges: [range], limit: metadataPage }));
+  const [page] = await call(Client.decodeResult(Protocol.LeafPages, reply));
+  if (page === undefined) throw new ClientFailure({ _tag: "QueryFailed", reason: "the store sent no page" });
+  return { paths: page.entries.map(([p]) => p as ItemPath), next: page.next };
+};
+
 /** A small range's store metadata: entries without manifests, and full items where content may differ. */
 export interface Leaf {
   readonly _tag: "Leaf";

@@ -189,7 +189,25 @@ const lookup = async (shell: Shell, path: ItemPath): Promise<KnownItem | undefin
   return item ?? undefined;
 };
 
-/** Decides one live change. A new directory's contents are queued too (its watch came late). */
+/**
+ * Queues the store's items below a directory that are not here any more. A directory moved away and
+ * another made or moved into its place before the agent looked is still a directory at that path,
+ * with nothing to say its old contents left: they stayed in the store (seen by hand: `mv dir renamed;
+ * mkdir dir` left every file of the old `dir` there, and `verify` reported them for good).
+ */
+const queueGoneBelow = async (shell: Shell, dir: ItemPath): Promise<void> => {
+  const range = { gte: `${dir}/`, lt: `${dir}0` }; // every path below `dir`: "/" < "0"
+  for (let gte: string | null = range.gte; gte !== null;) {
+    const page = await RangeSearch.storePaths(shell, connected(shell), { ...range, gte });
+    for (const p of page.paths) if (shell.tree.kindOf(p) === undefined) shell.dirty.add(p);
+    gte = page.next;
+  }
+};
+
+/**
+ * Decides one live change. A new directory's contents are queued too (its watch came late), and for
+ * one that arrived in place of another, the store's items below it that are gone.
+ */
 export const capture = async (shell: Shell, path: ItemPath): Promise<void> => {
   const s = shell.state;
   if (s._tag === "idle") return;
@@ -199,6 +217,7 @@ export const capture = async (shell: Shell, path: ItemPath): Promise<void> => {
   if (local?.meta.type === "dir" && known?.meta.type !== "dir") {
     for (const child of await shell.tree.list(path)) shell.dirty.add(child);
   }
+  if (shell.arrived.delete(path) && local?.meta.type === "dir" && known?.meta.type === "dir") await queueGoneBelow(shell, path);
   await decide(shell, { _tag: "CaptureChange", at: Date.now(), path, local, known, ranges: takeRanges(shell, path) });
   // A burst of live changes goes out as soon as it is decided, not with the resync's next batch.
   if (shell.dirty.size === 0) await flush(shell);

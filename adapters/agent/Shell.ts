@@ -33,6 +33,12 @@ export interface Shell {
   readonly spool: Spool.Spool;
   readonly view: StoreView.StoreView;
   readonly dirty: Set<string>;
+  /**
+   * Paths the watcher saw appear or vanish (made, removed, moved) and not decided yet: when one is a
+   * directory that replaced another, the store's items below it that are not here are checked too
+   * (`Resync.capture`).
+   */
+  readonly arrived: Set<string>;
   /** Byte ranges an application reported for dirty paths (the capture API), merged until decided. */
   readonly ranges: Map<string, Array<Event.ByteRange>>;
   readonly log: (line: string) => void;

@@ -70,7 +70,11 @@ export const start = (shell: Shell, watching: boolean): Running => {
           const path = shell.tree.pathOf(child);
           if (path === undefined) return;
           shell.dirty.add(path);
-          if (type === "rename") void adopt(child);
+          if (type === "rename") {
+            // Said at once, before the directory is looked at: it may be decided first.
+            shell.arrived.add(path);
+            void adopt(child);
+          }
         }
         shell.wake();
       });
@@ -94,11 +98,16 @@ export const start = (shell: Shell, watching: boolean): Running => {
     await Promise.all(subdirs.map(walk));
   };
 
-  /** A name appeared or vanished: a new directory gets its watches, a vanished one loses them. */
+  /**
+   * A name appeared or vanished: a new directory gets its watches, a vanished one loses them. A
+   * directory there now may have taken the place of one still watched under its path (moved away,
+   * and another made or moved in): those watches follow the old one, so the path's are made anew.
+   */
   const adopt = async (abs: string): Promise<void> => {
     const st = await lstat(abs).catch(() => undefined);
     if (st === undefined) return unwatch(abs);
     if (!st.isDirectory()) return;
+    unwatch(abs);
     await walk(abs);
     // Whatever landed in it before its watch existed.
     const path = shell.tree.pathOf(abs);
