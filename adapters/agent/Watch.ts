@@ -151,15 +151,18 @@ export const start = (shell: Shell, watching: boolean): Running => {
     : Promise.resolve();
 
   // The reconciling scan: anything listed now or before whose stat data changed since it was read.
-  let previous = new Set<string>();
+  // Before its first listing, "before" is the last comparison's: a file deleted after it, where no
+  // watch saw it go (a directory the kernel's limit left unwatched), is found by the first scan.
+  let previous: Set<string> | undefined;
   let scanning = false;
   const scan = async () => {
     if (scanning || shell.state._tag !== "backup") return;
     scanning = true;
     try {
+      const before = previous ?? new Set<string>(shell.listing);
       const now = await shell.tree.list();
       const current = new Set<string>(now);
-      for (const p of previous) if (!current.has(p)) shell.dirty.add(p);
+      for (const p of before) if (!current.has(p)) shell.dirty.add(p);
       for (const p of now) if (!(await shell.tree.isUnchanged(p))) shell.dirty.add(p);
       previous = current;
       if (shell.dirty.size > 0) shell.wake();
