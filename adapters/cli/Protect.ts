@@ -1,6 +1,7 @@
 /**
  * Protect — `tidemark protect DIR --store HOST:PORT --source NAME [--secret-file F] [--spool DIR]`:
- * runs the agent until SIGINT or SIGTERM (then it flushes what it can, keeps its spool and exits 0).
+ * runs the agent until SIGINT or SIGTERM (then it flushes what it can, keeps its spool and exits 0;
+ * a second signal, or a stop that takes over 30 s, ends it at once with exit 1).
  * An unreachable store is retried (blackout); a refusal that cannot change by retrying — a wrong
  * secret, another agent already protecting the source — ends it with exit 1 and the reason.
  *
@@ -43,7 +44,8 @@ export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
   const source = sourceName(p);
   const store = storeAddress(p);
   const info = await stat(root).catch(() => undefined);
-  if (info === undefined || !info.isDirectory()) throw failure(`${p.positional[0]} is not a directory`);
+  if (info === undefined) throw failure(`${p.positional[0]} does not exist`);
+  if (!info.isDirectory()) throw failure(`${p.positional[0]} is not a directory`);
   const spoolDir = resolve(Args.value(p, "spool") ?? defaultSpool(source, root));
   const json = p.flags["json"] === true;
   const tty = process.stderr.isTTY === true && !json;
@@ -76,8 +78,37 @@ export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
     }),
     agent.failed.then((reason) => ({ reason })),
   ]);
-  await agent.stop();
+  const stopped = await stopWithin(agent, stopLimitMs);
   if ("reason" in ended) throw failure(ended.reason);
+  if (stopped !== "stopped") {
+    say(`${ended.signal}: ${stopped}; exiting now: the spool keeps what the store has not acknowledged`);
+    return 1;
+  }
   if (!json) say(`${ended.signal}: stopped; unacknowledged events stay in the spool`);
   return 0;
+};
+
+/** Longest a stop may take (it sends what it can and waits up to 5 s for acknowledgements). */
+const stopLimitMs = 30_000;
+
+/**
+ * Stops the agent, or gives up after `limitMs` or at a second SIGINT or SIGTERM: a stop that hangs
+ * must not keep a process its user asked to end. Ending then is like a crash, which the spool survives.
+ */
+const stopWithin = (agent: Agent.Running, limitMs: number): Promise<string> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let again: (() => void) | undefined;
+  return Promise.race([
+    agent.stop().then(() => "stopped"),
+    new Promise<string>((done) => (timer = setTimeout(() => done(`the agent did not stop within ${limitMs / 1000} s`), limitMs))),
+    new Promise<string>((done) => {
+      again = () => done("a second signal");
+      process.once("SIGINT", again);
+      process.once("SIGTERM", again);
+    }),
+  ]).finally(() => {
+    clearTimeout(timer);
+    process.off("SIGINT", again!);
+    process.off("SIGTERM", again!);
+  });
 };

@@ -183,8 +183,19 @@ export const socketDuplex = (socket: Socket): Duplex => ({
       let flushed = true;
       for (const piece of pieces) flushed = socket.write(piece, (err) => (err ? reject(new Error(socketReason(err))) : undefined));
       socket.uncork();
-      if (flushed) resolve();
-      else socket.once("drain", () => resolve());
+      if (flushed) return resolve();
+      // A socket closed while it waits for room never drains, and a write the kernel had already
+      // taken reports no error once the socket is destroyed: without this the send waited for ever.
+      const drained = (): void => {
+        socket.off("close", closed);
+        resolve();
+      };
+      const closed = (): void => {
+        socket.off("drain", drained);
+        reject(new Error("connection closed by the peer"));
+      };
+      socket.once("drain", drained);
+      socket.once("close", closed);
     }),
   onData: (f) => socket.on("data", (b: Uint8Array) => f(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))),
   onEnd: (f) => {

@@ -1,6 +1,6 @@
 // Why a link over TCP ended, when the peer goes away: a store that resets the connection is reported
 // as "connection closed by the peer (ECONNRESET)", not as the system's bare "read ECONNRESET"; a
-// peer that is not a tidemark store is said to be one.
+// peer that is not a tidemark store is said to be one; a send waiting on a peer that goes away fails.
 import { Effect } from "effect";
 import * as E from "fp-ts/lib/Either.js";
 import { createServer, connect, type Socket } from "node:net";
@@ -41,6 +41,34 @@ test("something else listening (an HTTP server) is reported as not a tidemark st
     assert.match(Client.describeError(error), /frame of \d+ bytes is over the \d+-byte limit: what answers there is not a tidemark store \(if the store uses TLS, pass --tls-ca or --tls-pin\)/);
   } finally {
     server.close();
+  }
+});
+
+test("a send waiting for room in a full socket fails when the peer closes, instead of waiting for ever", async () => {
+  // The peer reads nothing, so a 32 MiB frame fills the socket, then it goes away, as a store does
+  // when it refuses a session mid-upload. The write the kernel had taken reports no error once the
+  // socket is destroyed, and a destroyed socket never drains: an agent hung there, deaf to SIGTERM.
+  for (const close of ["destroy", "resetAndDestroy"] as const) {
+    const server = createServer((s: Socket) => {
+      s.pause();
+      setTimeout(() => s[close](), 300);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as { port: number }).port;
+    const socket = connect({ host: "127.0.0.1", port });
+    try {
+      await new Promise((r) => socket.once("connect", r));
+      const duplex = Link.socketDuplex(socket);
+      duplex.onEnd(() => {});
+      const outcome = await Promise.race([
+        duplex.write([new Uint8Array(32 << 20)]).then(() => "sent", (e: Error) => `failed: ${e.message}`),
+        new Promise<string>((r) => setTimeout(() => r("still waiting after 5 s"), 5_000)),
+      ]);
+      assert.is(outcome, "failed: connection closed by the peer", close);
+    } finally {
+      socket.destroy();
+      server.close();
+    }
   }
 });
 
