@@ -10,7 +10,8 @@
  *
  * Either way the index entries go into the append's one atomic batch. New bytes are made durable by
  * `stage` before that batch is written, so no index entry ever points at bytes that are not on disk; a
- * crash in between leaves only unreferenced bytes at a pack's end.
+ * crash in between leaves only unreferenced bytes at a pack's end, and a write that fails (a full disk)
+ * none: the pack is cut back to where it ended.
  *
  * @example
  * const chunks = await Chunks.packFiles(db, "/var/lib/tidemark/packs");
@@ -102,6 +103,9 @@ export const appendPieces = async (file: Appendable, pieces: ReadonlyArray<Uint8
 /** Most bytes one read of neighbouring chunks takes (a single larger chunk is read whole). */
 const readRun = 8 * 1024 * 1024;
 
+/** How packs are opened: Node's `open`, or one that fails on purpose in a test. @category internals */
+export type OpenPack = (path: string, flags: "a+") => Promise<FileHandle>;
+
 const packName = (n: number): string => `${String(n).padStart(8, "0")}.pack`;
 
 /**
@@ -109,7 +113,7 @@ const packName = (n: number): string => `${String(n).padStart(8, "0")}.pack`;
  *
  * @category constructors
  */
-export const packFiles = async (db: Database, dir: string): Promise<Chunks> => {
+export const packFiles = async (db: Database, dir: string, openPack: OpenPack = open): Promise<Chunks> => {
   await makeDirectory(dir);
   const numbers = (await readdir(dir)).filter((f) => /^\d{8}\.pack$/.test(f)).map((f) => Number(f.slice(0, 8)));
   let current = numbers.length === 0 ? 1 : Math.max(...numbers);
@@ -120,7 +124,7 @@ export const packFiles = async (db: Database, dir: string): Promise<Chunks> => {
   const handle = (n: number): Promise<FileHandle> => {
     const known = handles.get(n);
     if (known !== undefined) return known;
-    const opened = open(join(dir, packName(n)), "a+");
+    const opened = openPack(join(dir, packName(n)), "a+");
     handles.set(n, opened);
     // A failed open is not kept: the next read tries again.
     opened.catch(() => handles.get(n) === opened && handles.delete(n));
@@ -172,10 +176,28 @@ export const packFiles = async (db: Database, dir: string): Promise<Chunks> => {
       operations.push({ type: "put", key: Keys.chunk(d), value: json({ p: current, o: size + total, n: bytes.length } satisfies Location) });
       total += bytes.length;
     }
-    await appendPieces(file, [...chunks.values()]);
-    await file.datasync();
+    try {
+      await appendPieces(file, [...chunks.values()]);
+      await file.datasync();
+    } catch (e) {
+      await cutBack(file);
+      throw e;
+    }
     size += total;
     return operations;
+  };
+
+  /**
+   * After a failed write (a full disk writes part of it, then refuses the rest) the pack's end is
+   * set back to `size`, where the next chunks are indexed: the bytes past it would have put every
+   * later chunk in the pack after the place its index names. Should cutting fail, `size` is read back.
+   */
+  const cutBack = async (file: FileHandle): Promise<void> => {
+    try {
+      await file.truncate(size);
+    } catch {
+      size = await file.stat().then((s) => s.size, () => size);
+    }
   };
 
   return {
