@@ -45,11 +45,18 @@ export type RestoreError =
   | { readonly _tag: "UnsafePath"; readonly path: string; readonly reason: string }
   | { readonly _tag: "ChunkMissing"; readonly path: string; readonly digest: string }
   | { readonly _tag: "DigestMismatch"; readonly path: string }
-  | { readonly _tag: "TargetUnusable"; readonly target: string; readonly reason: string };
+  | { readonly _tag: "TargetUnusable"; readonly target: string; readonly reason: string }
+  | { readonly _tag: "WriteFailed"; readonly path: string; readonly reason: string };
+
+/** A file system call's failure (a full disk, a read-only target) as why writing `path` failed; anything else is not one. */
+const writeFailure = (path: string, e: unknown): RestoreError | undefined =>
+  e instanceof Error && "syscall" in e ? { _tag: "WriteFailed", path, reason: e.message } : undefined;
 
 export const describeError = (e: RestoreError): string =>
   e._tag === "TargetUnusable"
     ? `cannot create the target ${e.target}: ${e.reason}`
+    : e._tag === "WriteFailed"
+    ? `cannot write ${JSON.stringify(e.path)}: ${e.reason}`
     : e._tag === "UnsafePath"
     ? `refusing to restore ${JSON.stringify(e.path)}: ${e.reason}`
     : e._tag === "ChunkMissing"
@@ -128,6 +135,12 @@ const filesInFlight = 8;
 /** Why a restore stopped: a refusal, or an exception (an I/O error, the store lost) rethrown once nothing is in flight. */
 type Stop = { readonly refused: RestoreError } | { readonly thrown: unknown };
 
+/** Why writing `path` stopped the restore: refused when the file system failed, thrown otherwise (the store lost). */
+const failedWith = (path: string, e: unknown): Stop => {
+  const failure = writeFailure(path, e);
+  return failure === undefined ? { thrown: e } : { refused: failure };
+};
+
 /** Writes files a few at a time (`filesInFlight`); `onWritten` hears of each written, the first failure stops it. */
 const makeFilePool = (store: TreeSource, onWritten: (v: History.Version, bytes: number) => void) => {
   const inFlight = new Set<Promise<void>>();
@@ -139,7 +152,10 @@ const makeFilePool = (store: TreeSource, onWritten: (v: History.Version, bytes: 
     /** Starts writing a file; waits while the pool is full. */
     add: async (full: string, v: History.Version): Promise<void> => {
       const writing: Promise<void> = restoreFile(store, flush, full, v)
-        .then((written) => (E.isLeft(written) ? void (stop ??= { refused: written.left }) : onWritten(v, written.right)), (e: unknown) => void (stop ??= { thrown: e }))
+        .then(
+          (written) => (E.isLeft(written) ? void (stop ??= { refused: written.left }) : onWritten(v, written.right)),
+          (e: unknown) => void (stop ??= failedWith(v.path, e)),
+        )
         .finally(() => inFlight.delete(writing));
       inFlight.add(writing);
       if (inFlight.size >= filesInFlight) await Promise.race(inFlight);
@@ -203,26 +219,29 @@ export const restore = async (
       break;
     }
     const full = place.right;
-    await parents.of(v.path);
-    switch (v.meta.type) {
-      case "dir":
-        await clearFor(full, true);
-        await mkdir(full, { recursive: true });
-        parents.made(full);
-        dirs.push(v);
-        report = { ...report, dirs: report.dirs + 1 };
-        onItem(v.path);
-        break;
-      case "symlink":
-        await clearFor(full, false);
-        await symlink(v.meta.linkTarget ?? "", full);
-        await lutimes(full, utimesSeconds(v.meta.mtimeMs), utimesSeconds(v.meta.mtimeMs)).catch(() => undefined);
-        report = { ...report, symlinks: report.symlinks + 1 };
-        onItem(v.path);
-        break;
-      case "file":
-        await files.add(full, v);
-        break;
+    try {
+      await parents.of(v.path);
+      switch (v.meta.type) {
+        case "dir":
+          await clearFor(full, true);
+          await mkdir(full, { recursive: true });
+          parents.made(full);
+          dirs.push(v);
+          report = { ...report, dirs: report.dirs + 1 };
+          onItem(v.path);
+          break;
+        case "symlink":
+          await writeSymlink(full, v.meta);
+          report = { ...report, symlinks: report.symlinks + 1 };
+          onItem(v.path);
+          break;
+        case "file":
+          await files.add(full, v);
+          break;
+      }
+    } catch (e) {
+      files.stopWith(failedWith(v.path, e));
+      break;
     }
   }
   const stop = await files.settle();
@@ -230,6 +249,13 @@ export const restore = async (
   if (stop !== undefined) return E.left(stop.refused);
   await finishDirs(root, dirs);
   return E.right(report);
+};
+
+/** Makes a symbolic link in place of whatever is at `full`, with its stored time. */
+const writeSymlink = async (full: string, meta: NonNullable<History.Version["meta"]>): Promise<void> => {
+  await clearFor(full, false);
+  await symlink(meta.linkTarget ?? "", full);
+  await lutimes(full, utimesSeconds(meta.mtimeMs), utimesSeconds(meta.mtimeMs)).catch(() => undefined);
 };
 
 /** Temporary names of this process's restores: a random part drawn once (drawing one per file cost ~20 µs each) and a count. */

@@ -37,14 +37,23 @@ export interface Ran {
   readonly stderr: string;
 }
 
-/** Runs `tidemark …` to its end (killed after `timeoutMs`). */
-export const tidemark = (args: ReadonlyArray<string>, timeoutMs = 60_000): Promise<Ran> =>
+/**
+ * Node running `tidemark …`; with `fileKiB`, under a file size limit of that many KiB (`ulimit -f`:
+ * the kernel refuses writes past it with EFBIG, as a full disk refuses them with ENOSPC).
+ */
+const spawnCli = (args: ReadonlyArray<string>, fileKiB?: number): ChildProcess =>
+  fileKiB === undefined
+    ? spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    : spawn("bash", ["-c", `ulimit -f ${fileKiB} && exec "$@"`, "bash", process.execPath, cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+
+/** Runs `tidemark …` to its end (killed after `timeoutMs`), its files limited to `fileKiB` KiB when given. */
+export const tidemark = (args: ReadonlyArray<string>, timeoutMs = 60_000, fileKiB?: number): Promise<Ran> =>
   new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnCli(args, fileKiB);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("close", (code) => {
       clearTimeout(timer);
@@ -59,6 +68,16 @@ export interface Running {
   /** Resolves with the exit code once it has exited. */
   readonly exited: Promise<number | null>;
 }
+
+/** Starts `tidemark …` under Node in the background, its files limited to `fileKiB` KiB each. */
+export const startLimited = (fileKiB: number, args: ReadonlyArray<string>): Running => {
+  const child = spawnCli(args, fileKiB);
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return { child, output: () => output, exited };
+};
 
 /** Starts `tidemark …` in the background. */
 export const start = (args: ReadonlyArray<string>, runtime: Runtime = "node"): Running => {

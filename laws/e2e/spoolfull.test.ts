@@ -2,27 +2,12 @@
 // (`ulimit -f`, which the kernel enforces with EFBIG as a full disk does with ENOSPC), so its event
 // log cannot hold the upload. The agent says so, goes on without it, reaches in sync, keeps up with
 // live changes, and after a SIGKILL a restart (without the limit) brings the store up to date again.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { bytes, makeTree, random, start, startStore, stop, tidemark, until, type Running } from "./harness.ts";
-
-const cli = fileURLToPath(new URL("../../adapters/cli/tidemark.mjs", import.meta.url));
-
-/** `tidemark …` in the background, its files limited to `kib` KiB each. */
-const startLimited = (kib: number, args: ReadonlyArray<string>): Running => {
-  const child = spawn("bash", ["-c", `ulimit -f ${kib} && exec "$@"`, "bash", process.execPath, cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (d) => (output += d));
-  child.stderr.on("data", (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  return { child, output: () => output, exited };
-};
+import { bytes, makeTree, random, start, startLimited, startStore, stop, tidemark, until } from "./harness.ts";
 
 test("an agent whose spool cannot be written goes on without it, and a restart catches up", async () => {
   const work = await mkdtemp(join(tmpdir(), "tidemark-spoolfull-"));
