@@ -40,8 +40,9 @@ export interface SourceHead {
 /** A source with no events. @category constructors */
 export const empty: SourceHead = { seq: 0, at: 0, state: "idle", checkpoints: [], windows: [] };
 
-const closeWindow = (windows: ReadonlyArray<Window>, kind: Window["kind"], seq: number): ReadonlyArray<Window> =>
-  windows.map((w) => (w.kind === kind && w.done === null ? { ...w, done: seq } : w));
+/** Closes the open windows of these kinds at `seq`. */
+const closeWindows = (windows: ReadonlyArray<Window>, kinds: ReadonlyArray<Window["kind"]>, seq: number): ReadonlyArray<Window> =>
+  windows.map((w) => (kinds.includes(w.kind) && w.done === null ? { ...w, done: seq } : w));
 
 const evolve = (h: SourceHead, e: Event.Event): SourceHead => {
   if (e.seq <= h.seq) return h;
@@ -52,11 +53,12 @@ const evolve = (h: SourceHead, e: Event.Event): SourceHead => {
     case "UploadBegan":
       return { ...next, windows: [...h.windows, { kind: "upload", began: e.seq, done: null, reason: "initial upload" }] };
     case "UploadDone":
-      return { ...next, windows: closeWindow(h.windows, "upload", e.seq) };
+      return { ...next, windows: closeWindows(h.windows, ["upload"], e.seq) };
     case "ResyncBegan":
-      return { ...next, windows: [...closeWindow(h.windows, "resync", e.seq), { kind: "resync", began: e.seq, done: null, reason: e.reason }] };
+      return { ...next, windows: [...closeWindows(h.windows, ["resync"], e.seq), { kind: "resync", began: e.seq, done: null, reason: e.reason }] };
     case "ResyncDone":
-      return { ...next, windows: closeWindow(h.windows, "resync", e.seq) };
+      // An upload cut short by a blackout is finished by the resync after it: its window ends here too.
+      return { ...next, windows: closeWindows(h.windows, ["upload", "resync"], e.seq) };
     case "AgentStateChanged":
       return { ...next, state: e.to };
     default:

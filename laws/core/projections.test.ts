@@ -11,6 +11,7 @@ import { fingerprintLaws, planLaws, projectionLaws } from "./laws.ts";
 import * as Model from "./model.ts";
 import { path, validLog } from "./scenarios.ts";
 import * as ItemPathM from "../../core/ItemPath.ts";
+import * as SourceHead from "../../core/SourceHead.ts";
 
 test("fold splits: fold(a ++ b) = fold(b, fold(a))", () => check(fc.property(validLog, fc.nat(), (log, i) => projectionLaws.foldSplits(log, i % (log.length + 1)))));
 test("replaying applied events is idempotent", () => check(fc.property(validLog, fc.nat(), (log, i) => projectionLaws.replayIsIdempotent(log, i % (log.length + 1)))));
@@ -26,6 +27,23 @@ test("range split covers the range", () => check(fc.property(fc.uniqueArray(path
 
 const listed = listing.map((xs) => xs.map(([p, m]) => ({ path: p, meta: m })));
 test("the resync plan takes the store's listing to the host's", () => check(fc.property(listed, listed, planLaws.planReachesHost)));
+
+test("an upload cut short by a blackout ends with the resync that finishes it", () => {
+  // Seen by hand: a store that failed mid-upload, then recovered; the agent finished by a resync,
+  // and every restore point after it was reported as not point-in-time consistent, for good.
+  const a = Model.localItem("a" as ItemPath, { text: "one", mtimeMs: 1 });
+  const id = (seq: number) => ({ source: Model.source, seq, at: seq });
+  const log: Array<Event.Event> = [
+    Event.stamp(id(1), { _tag: "UploadBegan", items: 1 }),
+    Event.stamp(id(2), { _tag: "ItemCreated", path: a.path, meta: a.meta, manifest: a.manifest, chunks: [], base: null, origin: "upload" }),
+    Event.stamp(id(3), { _tag: "ResyncBegan", reason: "store-returned", trust: "dirty", items: 1 }),
+    Event.stamp(id(4), { _tag: "ResyncDone" }),
+    Event.stamp(id(5), { _tag: "CheckpointMarked", label: "after" }),
+  ];
+  const head = log.reduce(SourceHead.view.evolve, SourceHead.empty);
+  assert.equal(head.windows.map((w) => [w.kind, w.began, w.done]), [["upload", 1, 4], ["resync", 3, 4]]);
+  assert.equal([1, 2, 3, 4, 5].map((seq) => SourceHead.isConsistentAt(head, seq)), [false, false, false, true, true]);
+});
 
 test("a stale base is refused and changes nothing", () => {
   const a = Model.localItem("a" as ItemPath, { text: "one", mtimeMs: 1 });
