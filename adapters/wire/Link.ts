@@ -147,7 +147,7 @@ export const fromDuplex = (duplex: Duplex, limits: Limits = defaultLimits): Link
     Effect.suspend(() => {
       if (closedReason !== undefined) return Effect.fail({ _tag: "LinkClosed", reason: closedReason } as const);
       const pieces = Payload.framePieces(message);
-      return Effect.tryPromise({ try: () => duplex.write(pieces), catch: (e) => ({ _tag: "LinkClosed", reason: String(e) }) as const });
+      return Effect.tryPromise({ try: () => duplex.write(pieces), catch: (e) => ({ _tag: "LinkClosed", reason: e instanceof Error ? e.message : String(e) }) as const });
     });
 
   return {
