@@ -132,7 +132,7 @@ const makeParents = (root: string) => {
 /** Files written at once: their chunks are awaited together. One at a time, a restore of 100,000 small files took minutes. */
 const filesInFlight = 8;
 
-/** Why a restore stopped: a refusal, or an exception (an I/O error, the store lost) rethrown once nothing is in flight. */
+/** Why a restore stopped: a refusal (a file system call that failed among them), or an exception (the store lost) rethrown once nothing is in flight. */
 type Stop = { readonly refused: RestoreError } | { readonly thrown: unknown };
 
 /** Why writing `path` stopped the restore: refused when the file system failed, thrown otherwise (the store lost). */
