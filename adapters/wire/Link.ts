@@ -173,39 +173,42 @@ export const socketReason = (e: Error & { readonly code?: string }): string =>
   e.code === "EPIPE" || e.code === "ECONNRESET" ? `connection closed by the peer (${e.code})` : e.message;
 
 /** The duplex of a TCP or TLS socket. @category constructors */
-export const socketDuplex = (socket: Socket): Duplex => ({
-  peer: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`,
-  write: (pieces) =>
-    new Promise((resolve, reject) => {
-      if (socket.destroyed) return reject(new Error("socket closed"));
-      // Corked, a frame's pieces go to the kernel in one vectored write.
-      socket.cork();
-      let flushed = true;
-      for (const piece of pieces) flushed = socket.write(piece, (err) => (err ? reject(new Error(socketReason(err))) : undefined));
-      socket.uncork();
-      if (flushed) return resolve();
-      // A socket closed while it waits for room never drains, and a write the kernel had already
-      // taken reports no error once the socket is destroyed: without this the send waited for ever.
-      const drained = (): void => {
-        socket.off("close", closed);
-        resolve();
-      };
-      const closed = (): void => {
-        socket.off("drain", drained);
-        reject(new Error("connection closed by the peer"));
-      };
-      socket.once("drain", drained);
-      socket.once("close", closed);
-    }),
-  onData: (f) => socket.on("data", (b: Uint8Array) => f(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))),
-  onEnd: (f) => {
-    socket.on("error", (e) => f(socketReason(e)));
-    socket.on("close", () => f("connection closed by the peer"));
-  },
-  pause: () => socket.pause(),
-  resume: () => socket.resume(),
-  destroy: () => socket.destroy(),
-});
+export const socketDuplex = (socket: Socket): Duplex => {
+  // Sends waiting for room in the socket, resumed together when it drains. A socket closed meanwhile
+  // never drains, and a write the kernel had already taken reports no error once the socket is
+  // destroyed: the waiting sends fail then (without this a send waited for ever). One listener of
+  // each for all of them: one per send passed Node's limit of ten while a stalled store was pinged.
+  let waiting: Array<{ readonly resolve: () => void; readonly reject: (e: Error) => void }> = [];
+  const settle = (f: (w: (typeof waiting)[number]) => void): void => {
+    const all = waiting;
+    waiting = [];
+    for (const w of all) f(w);
+  };
+  socket.on("drain", () => settle((w) => w.resolve()));
+  socket.on("close", () => settle((w) => w.reject(new Error("connection closed by the peer"))));
+  return {
+    peer: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`,
+    write: (pieces) =>
+      new Promise((resolve, reject) => {
+        if (socket.destroyed) return reject(new Error("socket closed"));
+        // Corked, a frame's pieces go to the kernel in one vectored write.
+        socket.cork();
+        let flushed = true;
+        for (const piece of pieces) flushed = socket.write(piece, (err) => (err ? reject(new Error(socketReason(err))) : undefined));
+        socket.uncork();
+        if (flushed) resolve();
+        else waiting.push({ resolve, reject });
+      }),
+    onData: (f) => socket.on("data", (b: Uint8Array) => f(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))),
+    onEnd: (f) => {
+      socket.on("error", (e) => f(socketReason(e)));
+      socket.on("close", () => f("connection closed by the peer"));
+    },
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    destroy: () => socket.destroy(),
+  };
+};
 
 /** A link over a socket. @category constructors */
 export const fromSocket = (socket: Socket, limits: Limits = defaultLimits): Link => fromDuplex(socketDuplex(socket), limits);

@@ -60,11 +60,17 @@ test("a send waiting for room in a full socket fails when the peer closes, inste
       await new Promise((r) => socket.once("connect", r));
       const duplex = Link.socketDuplex(socket);
       duplex.onEnd(() => {});
-      const outcome = await Promise.race([
-        duplex.write([new Uint8Array(32 << 20)]).then(() => "sent", (e: Error) => `failed: ${e.message}`),
-        new Promise<string>((r) => setTimeout(() => r("still waiting after 5 s"), 5_000)),
+      const listeners = () => [socket.listenerCount("drain"), socket.listenerCount("close")];
+      const before = listeners();
+      // Pings and reports go on while a large send waits: they wait too, without a listener each
+      // (more than ten on one socket and Node warns of a leak, as an agent did against a stalled store).
+      const sends = Array.from({ length: 15 }, (_, i) => duplex.write([new Uint8Array(i === 0 ? 32 << 20 : 100)]));
+      assert.equal(listeners(), before, "the waiting sends add no listeners");
+      const outcomes = await Promise.race([
+        Promise.all(sends.map((s) => s.then(() => "sent", (e: Error) => `failed: ${e.message}`))),
+        new Promise<ReadonlyArray<string>>((r) => setTimeout(() => r(["still waiting after 5 s"]), 5_000)),
       ]);
-      assert.is(outcome, "failed: connection closed by the peer", close);
+      assert.ok(outcomes.every((o) => /^failed: connection closed by the peer( \((ECONNRESET|EPIPE)\))?$/.test(o)), `${close}: ${[...new Set(outcomes)].join(" | ")}`);
     } finally {
       socket.destroy();
       server.close();
