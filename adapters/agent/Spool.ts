@@ -21,7 +21,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { createHash } from "node:crypto";
-import { ftruncateSync, readFileSync, statSync, writeSync, writevSync } from "node:fs";
+import { existsSync, ftruncateSync, readFileSync, statSync, writeSync, writevSync } from "node:fs";
 import { open as openFile, readFile, rename, rm, type FileHandle, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as Digest from "../../core/Digest.ts";
@@ -151,7 +151,7 @@ export const open = async (dir: string, identity: { readonly source: string; rea
   await makeDirectory(dir).catch((e: unknown) => {
     throw new SpoolError(`cannot create the spool ${dir}: ${(e as Error).message}`);
   });
-  const unlock = (() => {
+  let unlock = (() => {
     try {
       return SpoolLock.take(dir);
     } catch (e) {
@@ -213,11 +213,30 @@ export const open = async (dir: string, identity: { readonly source: string; rea
     return run;
   };
 
-  /** Starts an empty log file (all acknowledged, or the spool was dropped), to be written again. */
+  /**
+   * Starts an empty log file (all acknowledged, or the spool was dropped), to be written again. A
+   * spool removed under the running agent (seen by hand: `rm -r` of it, and the agent died at the
+   * next acknowledgement) is made again, its lock and state with it; one that cannot be is said, and
+   * events go to the store unspooled, as when the disk is full, until the next try.
+   */
   const restartLog = async (): Promise<void> => {
     await handle.close();
-    handle = await openFile(logFile, "w");
-    unwritable = undefined;
+    const was = unwritable;
+    try {
+      if (!existsSync(stateFile)) await remake();
+      handle = await openFile(logFile, "w");
+      unwritable = undefined;
+    } catch (e) {
+      unwritable = (e as Error).message;
+      if (unwritable !== was) log(`cannot write the spool ${dir} (${unwritable}); events go to the store unspooled until it can be written again`);
+    }
+  };
+
+  const remake = async (): Promise<void> => {
+    await makeDirectory(dir);
+    unlock = SpoolLock.take(dir);
+    await saveState(state);
+    log(`the spool ${dir} was removed while in use; it is made again`);
   };
 
   const cacheFile = join(dir, "stat-cache");

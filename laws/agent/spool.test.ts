@@ -122,4 +122,24 @@ test("a log the kernel refuses to grow is emptied, not left torn; its events sta
     await again.close();
   }));
 
+test("a spool removed while in use is made again at the next acknowledgement, and keeps what comes after", () =>
+  withSpool(async (dir) => {
+    // Seen by hand: `rm -r` of a running agent's spool, and the agent died at its next acknowledgement.
+    const spoolDir = join(dir, "spool");
+    const logs: Array<string> = [];
+    const spool = await Spool.open(spoolDir, identity, (line) => logs.push(line));
+    spool.add([created(1, "a", 1)]);
+    await spool.write();
+    await rm(spoolDir, { recursive: true, force: true });
+    await spool.acked(1);
+    assert.match(logs.join("\n"), /was removed while in use; it is made again/);
+    spool.add([created(2, "b", 1)]);
+    await spool.write();
+    await spool.close();
+    const reopened = await Spool.open(spoolDir, identity);
+    assert.equal(reopened.pending().map((e) => e.seq), [2], "the event after the removal is spooled again");
+    assert.is(reopened.damaged, false);
+    await reopened.close();
+  }));
+
 test.run();
