@@ -53,6 +53,18 @@ const commands: Readonly<Record<string, Command>> = {
   checkpoint: Readers.checkpoint,
 };
 
+/**
+ * Makes a failure that nothing waited for (a bug) end the process as an unexpected error ends a
+ * command: one line on stderr and exit 1, not a stack trace. For a command's own process (the
+ * entry scripts call it), not for a program that calls `main`.
+ */
+export const endOnStrayFailure = (argv: ReadonlyArray<string>): void => {
+  process.on("unhandledRejection", (e) => {
+    process.stderr.write(`tidemark ${argv[0] ?? ""}: unexpected error: ${(e as Error)?.message ?? String(e)}\n`);
+    process.exit(1);
+  });
+};
+
 /** Runs the command line; resolves to the exit code. */
 export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   const [command, ...rest] = argv;

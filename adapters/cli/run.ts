@@ -5,6 +5,7 @@
  * @module
  */
 import process from "node:process";
-import { main } from "./main.ts";
+import { endOnStrayFailure, main } from "./main.ts";
 
+endOnStrayFailure(process.argv.slice(2));
 process.exit(await main(process.argv.slice(2)));

@@ -26,5 +26,6 @@ const loaded = async () => {
   register();
   return import("./main.ts");
 };
-const { main } = await loaded();
+const { endOnStrayFailure, main } = await loaded();
+endOnStrayFailure(process.argv.slice(2));
 process.exit(await main(process.argv.slice(2)));
