@@ -26,7 +26,11 @@ export const makeDirectory = async (path: string): Promise<void> => {
     await mkdir(full);
   } catch (e) {
     const code = codeOf(e);
-    if (code === "EEXIST" && (await existsAsDirectory(full))) return;
+    if (code === "EEXIST") {
+      if (await existsAsDirectory(full)) return;
+      // The system's words ("EEXIST: file already exists, mkdir …") hide what is wrong: say it.
+      throw Object.assign(new Error(`${full} exists and is not a directory`), { code });
+    }
     const parent = dirname(full);
     if (code !== "ENOENT" || parent === full) throw e;
     await makeDirectory(parent);

@@ -34,6 +34,7 @@ test("refuses a file in the way, at the end or as a parent", () =>
     const file = join(dir, "f");
     await writeFile(file, "x");
     assert.is(await codeOf(makeDirectory(file)), "EEXIST");
+    assert.is(await makeDirectory(file).then(() => "", (e: Error) => e.message), `${file} exists and is not a directory`);
     assert.is(await codeOf(makeDirectory(join(file, "below"))), "ENOTDIR");
   }));
 
@@ -53,7 +54,7 @@ test("a restore whose target cannot be a directory is refused as a value, naming
     const nothing: Restore.TreeSource = { treeAsOf: async function* () {}, chunk: async () => undefined, hash: () => new Uint8Array(32) };
     const out = await Restore.restore(nothing, "s", { seq: 1 }, file);
     assert.ok(E.isLeft(out) && out.left._tag === "TargetUnusable", JSON.stringify(out));
-    assert.match(Restore.describeError(out.left), /cannot create the target .*EEXIST/);
+    assert.match(Restore.describeError(out.left), /cannot create the target .*: .* exists and is not a directory$/);
   }));
 
 test.run();
