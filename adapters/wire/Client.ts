@@ -129,10 +129,16 @@ const expect = <Tag extends Protocol.Message["_tag"]>(link: Link.Link, tag: Tag)
 /**
  * A first reply that is no frame or message of this protocol (an oversize length, bytes that do not
  * decode) comes from something else listening there: an HTTP server, a TLS store spoken to in plain
- * TCP. Said so, instead of only the frame's fault.
+ * TCP. Said so, instead of only the frame's fault. A connection closed before the store's greeting,
+ * when no TLS was asked for, gets the TLS hint too: that is what a TLS store does with plain TCP.
  */
-const notAStore = (e: ClientError, tlsHint: string): ClientError =>
-  e._tag === "Disconnected" && /^(frame of \d+ bytes|malformed message)/.test(e.reason) ? { ...e, reason: `${e.reason}: what answers there is not a tidemark store${tlsHint}` } : e;
+const notAStore = (e: ClientError, tlsHint: string): ClientError => {
+  if (e._tag !== "Disconnected") return e;
+  if (/^(frame of \d+ bytes|malformed message)/.test(e.reason)) return { ...e, reason: `${e.reason}: what answers there is not a tidemark store${tlsHint}` };
+  // A TLS store drops a connection that does not begin with a TLS handshake, saying nothing.
+  if (tlsHint !== "" && e.reason.startsWith("connection closed by the peer")) return { ...e, reason: `${e.reason} before its greeting${tlsHint}` };
+  return e;
+};
 
 interface Pending {
   readonly pages: Array<unknown>;

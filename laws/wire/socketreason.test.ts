@@ -44,6 +44,20 @@ test("something else listening (an HTTP server) is reported as not a tidemark st
   }
 });
 
+test("a connection closed before the store's greeting gets the TLS hint, as a TLS store spoken to in plain TCP does", async () => {
+  // A TLS store reads the client's first bytes as a handshake, finds none, and closes.
+  const server = createServer((s: Socket) => s.once("data", () => s.destroy()));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const out = await Effect.runPromise(Effect.either(Client.connect({ address: `127.0.0.1:${port}`, role: "reader", source: null, secret: null })));
+    assert.ok(E.isLeft(out), "the connection must fail");
+    assert.match(Client.describeError(out.left), /connection closed by the peer( \(ECONNRESET\))? before its greeting \(if the store uses TLS, pass --tls-ca or --tls-pin\)/);
+  } finally {
+    server.close();
+  }
+});
+
 test("a send waiting for room in a full socket fails when the peer closes, instead of waiting for ever", async () => {
   // The peer reads nothing, so a 32 MiB frame fills the socket, then it goes away, as a store does
   // when it refuses a session mid-upload. The write the kernel had taken reports no error once the
