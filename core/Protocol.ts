@@ -37,6 +37,13 @@ export const version = 3;
  */
 export const storeFailed = "store-failed";
 
+/**
+ * The file a store on disk keeps in its data directory, holding its generation (the `Welcome`'s): an
+ * agent that finds it, with that generation, inside the tree it protects would send the store its
+ * own writes over and over, and refuses to start. @category constants
+ */
+export const storeMarker = "TIDEMARK-STORE";
+
 const tagged = <Tag extends string, P extends t.Props>(tag: Tag, props: P) =>
   t.type({ _tag: t.literal(tag), ...props }, tag);
 

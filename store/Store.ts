@@ -26,7 +26,9 @@ import type { KnownItem } from "../core/ItemMeta.ts";
 import { compare, type ItemPath } from "../core/ItemPath.ts";
 import * as SourceHead from "../core/SourceHead.ts";
 import * as SortedMap from "../core/SortedMap.ts";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import * as Protocol from "../core/Protocol.ts";
 import * as Append from "./Append.ts";
 import * as Chunks from "./Chunks.ts";
 import { makeDirectory } from "./Directory.ts";
@@ -478,5 +480,8 @@ export const openClassic = async (location: string, options: Omit<Options, "chun
   const db = fromLevel(new ClassicLevel<string, Uint8Array>(join(location, "index"), { keyEncoding: "utf8", valueEncoding: "view" }));
   await db.open();
   const chunks = await Chunks.packFiles(db, join(location, "packs"));
-  return make(db, { ...options, chunks });
+  const store = make(db, { ...options, chunks });
+  // Only a guard for agents (a store whose marker cannot be written works as well without it).
+  await writeFile(join(location, Protocol.storeMarker), await store.generation()).catch(() => undefined);
+  return store;
 };

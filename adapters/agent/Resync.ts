@@ -10,6 +10,8 @@
  *
  * @module
  */
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import * as Event from "../../core/Event.ts";
 import * as ItemMeta from "../../core/ItemMeta.ts";
 import * as Manifest from "../../core/Manifest.ts";
@@ -73,12 +75,29 @@ export const welcome = async (shell: Shell, w: Client.Client["welcome"]): Promis
   }
   if (shell.state._tag === "idle") {
     const last = shell.spool.pending().at(-1)?.seq ?? head;
-    compareAgainst(shell, await shell.tree.list());
+    const listing = await shell.tree.list();
+    await refuseStoreInside(shell, listing, w.generation);
+    compareAgainst(shell, listing);
     startProgress(shell);
     await decide(shell, { _tag: "Protect", at: Date.now(), source: shell.options.source, nextSeq: last + 1, paths: shell.listing });
     return;
   }
   if (shell.state._tag === "blackout") await begin(shell, reason, shell.needsCompare ? "compare" : "dirty");
+};
+
+/**
+ * Refuses to protect a tree that holds this store's own data: every event sent would change the
+ * store's files, each change another event (seen by hand: a one-file tree's store grew by 10 MB a
+ * second). The store is known by its marker file and generation.
+ */
+const refuseStoreInside = async (shell: Shell, listing: ReadonlyArray<ItemPath>, generation: string): Promise<void> => {
+  for (const path of listing) {
+    if (path !== Protocol.storeMarker && !path.endsWith(`/${Protocol.storeMarker}`)) continue;
+    const marker = join(shell.tree.root, path);
+    const found = await readFile(marker, "utf8").catch(() => "");
+    if (found.trim() !== generation) continue;
+    throw new Error(`the store's data directory ${dirname(marker)} is inside the protected directory, so the store's own writes would be sent to it over and over; keep its --data outside ${shell.tree.root}`);
+  }
 };
 
 /** Starts a comparison of this listing: nothing learnt yet, the store expected to hold what the stat cache remembers. */
