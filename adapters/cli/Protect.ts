@@ -12,14 +12,13 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { createHash } from "node:crypto";
-import { stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import * as Agent from "../agent/Agent.ts";
 import { SpoolError } from "../agent/Spool.ts";
 import * as Args from "./Args.ts";
-import { connectionFlags, failure, secret, sourceName, storeAddress, tls, usageError } from "./Remote.ts";
+import { connectionFlags, failure, requireDirectory, secret, sourceName, storeAddress, tls, usageError } from "./Remote.ts";
 
 const spec: Args.Spec = { flags: { ...connectionFlags, source: "value", spool: "value" }, positional: [1, 1] };
 
@@ -43,9 +42,7 @@ export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
   const root = resolve(p.positional[0]!);
   const source = sourceName(p);
   const store = storeAddress(p);
-  const info = await stat(root).catch(() => undefined);
-  if (info === undefined) throw failure(`${p.positional[0]} does not exist`);
-  if (!info.isDirectory()) throw failure(`${p.positional[0]} is not a directory`);
+  await requireDirectory(p.positional[0]!);
   const spoolDir = resolve(Args.value(p, "spool") ?? defaultSpool(source, root));
   const json = p.flags["json"] === true;
   const tty = process.stderr.isTTY === true && !json;

@@ -11,7 +11,7 @@
  */
 import { Effect } from "effect";
 import * as E from "fp-ts/lib/Either.js";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { SourceId } from "../../core/Codecs.ts";
 import type * as Protocol from "../../core/Protocol.ts";
 import { call, ClientFailure } from "../agent/Shell.ts";
@@ -31,6 +31,13 @@ export class CliError extends Error {
 
 export const usageError = (message: string): CliError => new CliError(message, 2);
 export const failure = (message: string): CliError => new CliError(message, 1);
+
+/** Fails (exit 1) unless `given`, the directory a command works on, is one: saying whether it is missing or something else. */
+export const requireDirectory = async (given: string): Promise<void> => {
+  const info = await stat(given).catch(() => undefined);
+  if (info === undefined) throw failure(`${given} does not exist`);
+  if (!info.isDirectory()) throw failure(`${given} is not a directory`);
+};
 
 /** The flags of every command that talks to a store. */
 export const connectionFlags = { store: "value", "secret-file": "value", "tls-ca": "value", "tls-pin": "value", json: "switch" } as const;

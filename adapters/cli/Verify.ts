@@ -10,7 +10,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { readFile, realpath, stat } from "node:fs/promises";
+import { readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import type { SourceId } from "../../core/Codecs.ts";
@@ -71,8 +71,7 @@ export const run = async (argv: ReadonlyArray<string>): Promise<number> => {
   const p = parsed.right;
   const source = Remote.sourceName(p);
   const dir = p.positional[0]!;
-  const info = await stat(dir).catch(() => undefined);
-  if (info === undefined || !info.isDirectory()) throw Remote.failure(`${dir} is not a directory`);
+  await Remote.requireDirectory(dir);
   return Remote.withReader(p, async (client) => {
     const { head } = await headOf(client, source);
     const remote = await storeItems(client, source);
