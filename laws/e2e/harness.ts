@@ -69,9 +69,8 @@ export interface Running {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts `tidemark …` under Node in the background, its files limited to `fileKiB` KiB each. */
-export const startLimited = (fileKiB: number, args: ReadonlyArray<string>): Running => {
-  const child = spawnCli(args, fileKiB);
+/** A started child as a `Running`: its output kept as it comes, its exit awaited. */
+const running = (child: ChildProcess): Running => {
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
@@ -79,15 +78,13 @@ export const startLimited = (fileKiB: number, args: ReadonlyArray<string>): Runn
   return { child, output: () => output, exited };
 };
 
+/** Starts `tidemark …` under Node in the background, its files limited to `fileKiB` KiB each. */
+export const startLimited = (fileKiB: number, args: ReadonlyArray<string>): Running => running(spawnCli(args, fileKiB));
+
 /** Starts `tidemark …` in the background. */
 export const start = (args: ReadonlyArray<string>, runtime: Runtime = "node"): Running => {
   const [file, argv] = command(runtime, args);
-  const child = spawn(file, argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-  let output = "";
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  return running(spawn(file, argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } }));
 };
 
 /** Starts a store server (by default on a free port of 127.0.0.1); resolves with its address once it listens. */
