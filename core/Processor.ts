@@ -39,13 +39,32 @@ export type Command =
   | { readonly _tag: "MatchRange"; readonly at: number; readonly range: KeyRange }
   | { readonly _tag: "ReceiveItemMetadata"; readonly at: number; readonly items: ReadonlyArray<readonly [ItemPath, KnownItem | null]> }
   | { readonly _tag: "ProcessItem"; readonly at: number; readonly path: ItemPath; readonly local: LocalItem | undefined; readonly movedFrom?: ItemPath | undefined }
-  | { readonly _tag: "CaptureChange"; readonly at: number; readonly path: ItemPath; readonly local: LocalItem | undefined; readonly known: KnownItem | undefined; readonly ranges?: ReadonlyArray<Event.ByteRange> | undefined }
+  | {
+    readonly _tag: "CaptureChange";
+    readonly at: number;
+    readonly path: ItemPath;
+    readonly local: LocalItem | undefined;
+    readonly known: KnownItem | undefined;
+    readonly ranges?: ReadonlyArray<Event.ByteRange> | undefined;
+    readonly movedFrom?: MovedFrom | undefined;
+  }
   | { readonly _tag: "MarkCheckpoint"; readonly at: number; readonly label: string }
   | { readonly _tag: "FinishSync"; readonly at: number }
   | { readonly _tag: "LoseStore"; readonly at: number; readonly reason: string }
   | { readonly _tag: "BeginRecovery"; readonly at: number; readonly reason: string }
   | { readonly _tag: "StartRecovery"; readonly at: number }
   | { readonly _tag: "FinishRecovery"; readonly at: number };
+
+/**
+ * Where the shell believes a live item came from: a path the host no longer has (the same file, by
+ * inode), and what the store holds there. Used only when the store holds the same content there.
+ *
+ * @category models
+ */
+export interface MovedFrom {
+  readonly path: ItemPath;
+  readonly known: KnownItem;
+}
 
 /** Why a command was refused. @category errors */
 export type ProcessorError =
@@ -123,19 +142,28 @@ const renameFrom = (
   c: Extract<Command, { _tag: "ProcessItem" }>,
   target: KnownItem | null,
 ): ReadonlyArray<Event.EventBody> | undefined => {
-  const source = Step.flagAt(s, from);
-  if (c.local === undefined || source?.remote == null || from === c.path) return undefined;
-  if (!ItemMeta.sameContent(source.remote.meta, c.local.meta) || c.local.meta.type !== "file") return undefined;
-  const renamed: Event.EventBody = {
-    _tag: "ItemRenamed",
-    from,
-    path: c.path,
-    meta: c.local.meta,
-    base: ItemMeta.baseOf(source.remote.meta),
-    targetBase: ItemMeta.baseOf(target?.meta),
-    origin: s._tag === "upload" ? "upload" : "resync",
-  };
-  return [renamed];
+  const source = Step.flagAt(s, from)?.remote;
+  return source == null ? undefined : renamed(from, source, c.path, c.local, target ?? undefined, s._tag === "upload" ? "upload" : "resync", ["file"]);
+};
+
+/**
+ * The rename of `from` (holding `source` in the store) to `path`, when `local` is of one of `kinds`
+ * with that content. A directory's rename moves its subtree in the store; its items are compared
+ * after it.
+ */
+const renamed = (
+  from: ItemPath,
+  source: KnownItem,
+  path: ItemPath,
+  local: LocalItem | undefined,
+  target: KnownItem | undefined,
+  origin: Event.Origin,
+  kinds: ReadonlyArray<ItemMeta.ItemMeta["type"]>,
+): ReadonlyArray<Event.EventBody> | undefined => {
+  if (local === undefined || from === path || !kinds.includes(local.meta.type) || !ItemMeta.sameContent(source.meta, local.meta)) return undefined;
+  // A directory moved into its own subtree is no move the store can make.
+  if (local.meta.type === "dir" && path.startsWith(`${from}/`)) return undefined;
+  return [{ _tag: "ItemRenamed", from, path, meta: local.meta, base: ItemMeta.baseOf(source.meta), targetBase: ItemMeta.baseOf(target?.meta), origin }];
 };
 
 const capture = (c: Extract<Command, { _tag: "CaptureChange" }>, s: ProcessorState): Decision => {
@@ -143,10 +171,10 @@ const capture = (c: Extract<Command, { _tag: "CaptureChange" }>, s: ProcessorSta
     case "idle":
       return notAllowed(c, s);
     case "backup":
-      return E.right(number(s, c.at, live(c)));
+      return E.right(number(s, c.at, live(c, s)));
     case "upload":
     case "resync":
-      return Step.isBehindCursor(s, c.path) ? E.right(number(s, c.at, live(c))) : E.right([{ _tag: "LiveChangeAbsorbed", path: c.path }]);
+      return Step.isBehindCursor(s, c.path) ? E.right(number(s, c.at, live(c, s))) : E.right([{ _tag: "LiveChangeAbsorbed", path: c.path }]);
     case "blackout":
     case "recovery-initiation":
     case "recovery":
@@ -156,10 +184,18 @@ const capture = (c: Extract<Command, { _tag: "CaptureChange" }>, s: ProcessorSta
   }
 };
 
-const live = (c: Extract<Command, { _tag: "CaptureChange" }>): ReadonlyArray<Event.EventBody> =>
-  Difference.events(c.path, c.local, c.known, "live").map((b) =>
+/**
+ * A live change's events: a rename when the shell's hint holds (during an upload or resync, only
+ * when its source too is behind the cursor: one ahead is still to be compared), else the difference.
+ */
+const live = (c: Extract<Command, { _tag: "CaptureChange" }>, s: ProcessorState): ReadonlyArray<Event.EventBody> => {
+  const from = c.movedFrom;
+  const movable = from !== undefined && (s._tag === "backup" || Step.isBehindCursor(s, from.path));
+  const moved = movable ? renamed(from.path, from.known, c.path, c.local, c.known, "live", ["file", "dir"]) : undefined;
+  return moved ?? Difference.events(c.path, c.local, c.known, "live").map((b) =>
     b._tag === "ItemWritten" && c.ranges !== undefined ? { ...b, ranges: c.ranges } : b
   );
+};
 
 const transition = (c: Command, s: ProcessorState, to: Event.ProcessorStateName, reason: string, extra: ReadonlyArray<Event.EventBody> = []): Decision =>
   isAllowed(s._tag, to) ? E.right(number(s, c.at, [...extra, change(s._tag, to, reason)])) : notAllowed(c, s);

@@ -95,13 +95,15 @@ export const decide = (run: Run, command: Processor.Command): void => {
   for (const e of Processor.streamed(out.right.events)) append(run.store, e);
 };
 
-/** One host-side change: write new text (creating the file) or delete it. */
+/** One host-side change: write new text (creating the file), delete it, or move another file to its path (`movedFrom`). */
 export interface LiveChange {
   readonly path: ItemPath;
   readonly text: string | null;
+  readonly movedFrom?: ItemPath | undefined;
 }
 
 export const applyLive = (run: Run, change: LiveChange, at: number): void => {
+  if (change.movedFrom !== undefined) return applyMove(run, change.movedFrom, change.path, at);
   if (change.text === null) run.host.delete(change.path);
   else run.host.set(change.path, { text: change.text, mtimeMs: at });
   const file = run.host.get(change.path);
@@ -112,6 +114,21 @@ export const applyLive = (run: Run, change: LiveChange, at: number): void => {
     local: file === undefined ? undefined : localItem(change.path, file),
     known: known(run.store, change.path),
   });
+};
+
+/**
+ * Moves a host file as the shell captures a move: the new path first, with where it came from and
+ * what the store holds there, then the old path (found gone).
+ */
+const applyMove = (run: Run, from: ItemPath, path: ItemPath, at: number): void => {
+  const file = run.host.get(from);
+  if (file === undefined || from === path) return;
+  run.host.delete(from);
+  run.host.set(path, file);
+  const source = known(run.store, from);
+  const movedFrom = source === undefined ? undefined : { path: from, known: source };
+  decide(run, { _tag: "CaptureChange", at, path, local: localItem(path, file), known: known(run.store, path), movedFrom });
+  decide(run, { _tag: "CaptureChange", at, path: from, local: undefined, known: known(run.store, from) });
 };
 
 /** A rename hint when one is safe to offer: a flagged store item the host lacks, with the same content. */

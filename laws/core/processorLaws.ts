@@ -69,6 +69,19 @@ export const processorLaws = {
     const run = runScenario({ host: files, store: files, mode, ops: [] });
     return Processor.streamed(run.events).every((e) => !("path" in e)) && mode !== undefined;
   },
+  /**
+   * A live move of a file the store holds, with its content unchanged, is one `ItemRenamed` (no
+   * content sent, and the item's history follows it); the store then equals the host.
+   */
+  liveMoveIsOneRename: (files: ReadonlyArray<readonly [ItemPath, string]>, to: ItemPath): boolean => {
+    const [from] = files[0] ?? [];
+    if (from === undefined || from === to) return true;
+    const run = runScenario({ host: files, store: files, mode: "dirty", ops: [] });
+    const before = run.store.log.length;
+    Model.applyLive(run, { path: to, text: null, movedFrom: from }, 1_000);
+    const sent = run.store.log.slice(before);
+    return sent.length === 1 && sent[0]!._tag === "ItemRenamed" && sameJson(Model.storeMetas(run.store), Model.hostMetas(run.host));
+  },
   /** Every state change the processor makes is an allowed transition from the state it is in. */
   onlyAllowedTransitions: (commands: ReadonlyArray<Processor.Command>): boolean => {
     let state: ProcessorState = initial;

@@ -26,7 +26,10 @@ export const tree: fc.Arbitrary<ReadonlyArray<readonly [ItemPath, string]>> = fc
   maxLength: paths.length,
 });
 
-const liveChange: fc.Arbitrary<Model.LiveChange> = fc.record({ path, text: fc.option(text, { nil: null, freq: 4 }) });
+const liveChange: fc.Arbitrary<Model.LiveChange> = fc.oneof(
+  { arbitrary: fc.record({ path, text: fc.option(text, { nil: null, freq: 4 }) }), weight: 3 },
+  { arbitrary: fc.record({ path, text: fc.constant(null), movedFrom: path }), weight: 1 },
+);
 const op = fc.oneof(
   { arbitrary: liveChange.map((change) => ({ _tag: "Live" as const, change })), weight: 1 },
   { arbitrary: fc.nat(1000).map((choice) => ({ _tag: "Step" as const, choice })), weight: 3 },
