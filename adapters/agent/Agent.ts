@@ -117,6 +117,7 @@ export const start = async (options: Options): Promise<Running> => {
     view: StoreView.make(),
     dirty: new Set(),
     arrived: new Set(),
+    departing: new Map(),
     ranges: new Map(),
     log,
     state: Processor.initial,
@@ -214,7 +215,7 @@ export const start = async (options: Options): Promise<Running> => {
     itemsTotal: shell.itemsTotal,
     bytesSent: shell.bytesSent,
     ...rates(),
-    pending: shell.dirty.size + SortedMap.size(shell.state.sync.flags),
+    pending: shell.dirty.size + Resync.departuresWaiting(shell) + SortedMap.size(shell.state.sync.flags),
     unacknowledged: spool.pending().length,
   });
 

@@ -23,6 +23,7 @@ import * as Manifest from "../../core/Manifest.ts";
 import { sha256 } from "../Sha256.ts";
 import { yieldTurn } from "./EventLoop.ts";
 import * as FileBytes from "./FileBytes.ts";
+import * as FormerPath from "./FormerPath.ts";
 import * as LargeFiles from "./LargeFiles.ts";
 import * as Remembered from "./Remembered.ts";
 import * as StatCache from "./StatCache.ts";
@@ -32,6 +33,9 @@ import * as TreeScan from "./TreeScan.ts";
 import type { StatData } from "./TreeScan.ts";
 
 export type { Cached };
+
+/** Most former paths kept for `takeFormer`. */
+const maxFormers = 1024;
 
 /** Most manifests of let-go versions kept (`manifestOf`). */
 const maxEarlier = 10_000;
@@ -277,9 +281,46 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     large.placeChanged(changed);
   };
 
+  const statAt = (path: string): StatData | undefined => statOrUndefined(full(path));
+
+  /** Where files read without an entry of their own were before they moved (`takeFormer`), by path; bounded. */
+  const formers = new Map<string, ItemPath.ItemPath>();
+
+  /**
+   * The cache entry of the file at `path` with stat data `st`: its own, or else the one remembered
+   * where it was before it moved (`FormerPath`), taken over when its stat data are this file's
+   * exactly (a file whose directory moved keeps even its ctime), so it is not read again.
+   */
+  const entryFor = (path: ItemPath.ItemPath, st: StatData): Cached | undefined => {
+    const hit = cache.get(path);
+    if (hit !== undefined) return hit;
+    const former = FormerPath.ofFile(cache, path, st, statAt) as ItemPath.ItemPath | undefined;
+    if (former === undefined) return undefined;
+    if (formers.size >= maxFormers) formers.clear();
+    formers.set(path, former);
+    const entry = cache.get(former);
+    if (entry === undefined || !StatCache.statIs(entry, st)) return undefined;
+    const moved: Cached = { key: entry.key, readAt: entry.readAt, meta: entry.meta, manifest: entry.manifest };
+    drop(former);
+    put(path, moved);
+    changes++;
+    return moved;
+  };
+
+  /** Where the file last read at `path` was before it moved, when the cache remembered it elsewhere (once). */
+  const takeFormer = (path: ItemPath.ItemPath): ItemPath.ItemPath | undefined => {
+    const former = formers.get(path);
+    formers.delete(path);
+    return former;
+  };
+
+  /** Where the directory at `dir`, holding `children`, was before it moved (`FormerPath.ofDirectory`). */
+  const formerDirectory = (dir: ItemPath.ItemPath, children: ReadonlyArray<ItemPath.ItemPath>): ItemPath.ItemPath | undefined =>
+    FormerPath.ofDirectory(cache, dir, children, statAt) as ItemPath.ItemPath | undefined;
+
   const readFileItem = async (path: ItemPath.ItemPath, st: StatData, withBytes: boolean, storeHas?: ReadonlySet<string>): Promise<LocalItem> => {
     const key = TreeScan.statKey(st);
-    const hit = cache.get(path);
+    const hit = entryFor(path, st);
     if (hit !== undefined && StatCache.keyIs(hit, key) && settled(hit.readAt, st.mtimeMs)) {
       if (!withBytes) return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
       const parts = storeHas === undefined ? undefined : FileBytes.readParts(full(path), hit.manifest, storeHas);
@@ -365,8 +406,9 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
 
   /** The cached item of a file whose stat data are `st`, if they still match and are not racy. */
   const fromCache = (path: ItemPath.ItemPath, st: StatData | undefined): LocalItem | undefined => {
-    const hit = cache.get(path);
-    if (st === undefined || typeOf(st) !== "file" || hit === undefined || !StatCache.statIs(hit, st) || !settled(hit.readAt, st.mtimeMs)) return undefined;
+    if (st === undefined || typeOf(st) !== "file") return undefined;
+    const hit = entryFor(path, st);
+    if (hit === undefined || !StatCache.statIs(hit, st) || !settled(hit.readAt, st.mtimeMs)) return undefined;
     return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
   };
 
@@ -474,7 +516,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     holders = undefined;
   };
 
-  return { root: base, present, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, cachedPrints, matchesStat, printOf, recall, printOfEntry, printOfEntryInto, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
+  return { root: base, present, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, takeFormer, formerDirectory, cachedPrints, matchesStat, printOf, recall, printOfEntry, printOfEntryInto, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

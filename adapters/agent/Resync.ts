@@ -212,32 +212,86 @@ const lookup = async (shell: Shell, path: ItemPath): Promise<KnownItem | undefin
  * Queues the store's items below a directory that are not here any more. A directory moved away and
  * another made or moved into its place before the agent looked is still a directory at that path,
  * with nothing to say its old contents left: they stayed in the store (seen by hand: `mv dir renamed;
- * mkdir dir` left every file of the old `dir` there, and `verify` reported them for good).
+ * mkdir dir` left every file of the old `dir` there, and `verify` reported them for good). The store's
+ * items are read below `storeDir` (by default `dir`; the former path of a directory about to be sent
+ * as moved here).
  */
-const queueGoneBelow = async (shell: Shell, dir: ItemPath): Promise<void> => {
-  const range = { gte: `${dir}/`, lt: `${dir}0` }; // every path below `dir`: "/" < "0"
+const queueGoneBelow = async (shell: Shell, dir: ItemPath, storeDir: ItemPath = dir): Promise<void> => {
+  await flush(shell);
+  const range = { gte: `${storeDir}/`, lt: `${storeDir}0` }; // every path below it: "/" < "0"
   for (let gte: string | null = range.gte; gte !== null;) {
     const page = await RangeSearch.storePaths(shell, connected(shell), { ...range, gte });
-    for (const p of page.paths) if (shell.tree.kindOf(p) === undefined) shell.dirty.add(p);
+    for (const stored of page.paths) {
+      const p = (dir + stored.slice(storeDir.length)) as ItemPath;
+      if (shell.tree.kindOf(p) === undefined) shell.dirty.add(p);
+    }
     gte = page.next;
   }
 };
 
+/** Longest a path found gone waits for the rest of its burst (`Shell.departing`). */
+const departureWaitMs = 1000;
+
+/**
+ * True when `path`, known to the store, is gone while other changes wait: its decision waits for
+ * them (a move shows as a path gone and another made; deciding the gone one first would delete from
+ * the store what the new path's move then no longer finds). Checked before it is read: the read of a
+ * gone file lets go of its cache entry, by which its new path is known.
+ */
+const waitsForBurst = (shell: Shell, path: ItemPath): boolean => {
+  if (shell.departing.delete(path) || shell.dirty.size === 0 || shell.tree.kindOf(path) !== undefined) return false;
+  shell.departing.set(path, Date.now());
+  return true;
+};
+
+/** Queues the paths found gone again: all once the burst is decided, else those that waited long enough. */
+const queueDepartures = (shell: Shell): void => {
+  const now = Date.now();
+  for (const [path, since] of shell.departing) {
+    if (since === 0 || (shell.dirty.size > 0 && now - since < departureWaitMs)) continue;
+    shell.departing.set(path, 0);
+    shell.dirty.add(path);
+  }
+};
+
+/** How many paths found gone wait to be decided (`Shell.departing`, less those queued again). */
+export const departuresWaiting = (shell: Shell): number => [...shell.departing.values()].filter((since) => since > 0).length;
+
+/**
+ * Where a live item came from, when it moved: its former path (by inode, `FormerPath`) and what the
+ * store holds there. Asked only when the store's version at the new path is not this content.
+ */
+const movedFrom = async (shell: Shell, former: ItemPath | undefined, local: LocalItem | undefined, known: KnownItem | undefined): Promise<Processor.MovedFrom | undefined> => {
+  if (former === undefined || local === undefined || (known !== undefined && ItemMeta.sameContent(known.meta, local.meta))) return undefined;
+  const there = await lookup(shell, former);
+  return there === undefined ? undefined : { path: former, known: there };
+};
+
 /**
  * Decides one live change. A new directory's contents are queued too (its watch came late), and for
- * one that arrived in place of another, the store's items below it that are gone.
+ * one that arrived in place of another, or moved here, the store's items below it that are gone. A
+ * path found gone waits for the rest of its burst (`waitsForBurst`); an item that moved, with its
+ * content unchanged, goes as a move.
  */
 export const capture = async (shell: Shell, path: ItemPath): Promise<void> => {
   const s = shell.state;
   if (s._tag === "idle") return;
   const forwarded = s._tag === "backup" || (isSyncing(s) && Step.isBehindCursor(s, path));
   const known = forwarded ? await lookup(shell, path) : undefined;
+  if (known !== undefined && waitsForBurst(shell, path)) return;
   const local = await readLocal(shell, path, known);
-  if (local?.meta.type === "dir" && known?.meta.type !== "dir") {
-    for (const child of await shell.tree.list(path)) shell.dirty.add(child);
-  }
+  const formerFile = shell.tree.takeFormer(path);
+  const newDirectory = local?.meta.type === "dir" && known?.meta.type !== "dir";
+  const children = newDirectory ? await shell.tree.list(path) : [];
+  for (const child of children) shell.dirty.add(child);
+  const former = !forwarded ? undefined : newDirectory ? shell.tree.formerDirectory(path, children) : formerFile;
+  const from = await movedFrom(shell, former, local, known);
   if (shell.arrived.delete(path) && local?.meta.type === "dir" && known?.meta.type === "dir") await queueGoneBelow(shell, path);
-  await decide(shell, { _tag: "CaptureChange", at: Date.now(), path, local, known, ranges: takeRanges(shell, path) });
+  // A directory moved here: the store's items below its former path that are not here now are gone.
+  // Asked before the move is sent, so the answer need not wait for the store to move them.
+  if (newDirectory && from !== undefined) await queueGoneBelow(shell, path, from.path);
+  await decide(shell, { _tag: "CaptureChange", at: Date.now(), path, local, known, ranges: takeRanges(shell, path), movedFrom: from });
+  queueDepartures(shell);
   // A burst of live changes goes out as soon as it is decided, not with the resync's next batch.
   if (shell.dirty.size === 0) await flush(shell);
 };

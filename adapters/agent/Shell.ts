@@ -39,6 +39,12 @@ export interface Shell {
    * (`Resync.capture`).
    */
   readonly arrived: Set<string>;
+  /**
+   * Paths found gone while other changes waited, by when (epoch ms; 0 once queued again): decided
+   * after the rest of their burst, so a file or directory that moved is found at its new path while
+   * the store still holds it at the old one, and goes as a move (`Resync.capture`).
+   */
+  readonly departing: Map<string, number>;
   /** Byte ranges an application reported for dirty paths (the capture API), merged until decided. */
   readonly ranges: Map<string, Array<Event.ByteRange>>;
   readonly log: (line: string) => void;

@@ -334,6 +334,24 @@ export const sizeAt = (s: Stored, i: number): number => {
 };
 
 /**
+ * The inode number in a stat key (its fourth field, as written): a file keeps it when it is renamed
+ * or its directory moves.
+ *
+ * @example
+ * StatCache.inodeOfKey("12:1700000000000000:1700000000000000:4711:33188") // "4711"
+ *
+ * @category getters
+ */
+export const inodeOfKey = (key: string): string => key.split(":")[3] ?? "";
+
+/**
+ * The inode number in entry `i`'s stat key (`inodeOfKey`).
+ *
+ * @category getters
+ */
+export const inodeAt = (s: Stored, i: number): string => inodeOfKey(fieldText(s, i, keyField));
+
+/**
  * Compares entry `i`'s path with `path` in key order (`ItemPath.compare`), in place.
  *
  * @category ordering

@@ -60,11 +60,14 @@ export const make = () => {
         return;
       case "ItemRenamed": {
         const was = SortedMap.get(items, e.from);
+        // A directory's items move with it, as the store moves them (known here or not).
+        const below = was?.meta.type === "dir" ? [...SortedMap.entries(items, ItemPath.subtreeBounds(e.from))] : [];
         forgetSubtree(e.from);
         forgetSubtree(e.path);
         set(e.from, null);
         if (was == null) items = SortedMap.remove(items, e.path);
         else set(e.path, { meta: e.meta, manifest: was.manifest });
+        for (const [p, item] of below) set(e.path + p.slice(e.from.length), item);
         return;
       }
       default: {

@@ -1,6 +1,7 @@
 // The stat cache in memory (a cache read back, under the entries changed since) behaves as one map
 // from path to entry: after any restore, puts and drops, lookups, the count, the entries in key
-// order, the large entries and the match against a listing are those of a plain map.
+// order, the large entries and the match against a listing are those of a plain map; and the path it
+// names for an inode (a moved file's former path) always holds an entry with that inode.
 import fc from "fast-check";
 import { test } from "uvu";
 import { compare, type ItemPath } from "../../core/ItemPath.ts";
@@ -10,8 +11,11 @@ import type { Cached } from "../../adapters/agent/StatCache.ts";
 import { itemPath } from "../arbitraries.ts";
 import { check } from "../property.ts";
 
+/** Inode numbers used (few, so paths share them as hard links do, and entries are replaced by others with another). */
+const inodes = 5;
+
 const entryOf = (size: number, tag: number): Cached => ({
-  key: `${size}:${tag}:${tag}:1:33188`,
+  key: `${size}:${tag}:${tag}:${tag % inodes}:33188`,
   readAt: tag,
   meta: { type: "file", size, mode: 420, mtimeMs: tag, digest: null, linkTarget: null },
   manifest: [],
@@ -42,6 +46,8 @@ const actsAsAMap = ({ paths, stored, ops, listed }: Scenario): boolean => {
   for (const [at, size] of stored) model.set(paths[at % paths.length]!, entryOf(size, at));
   const cache = Remembered.make();
   cache.restore(StatCache.decode(StatCache.encode([...model])));
+  // The inode index made before the changes (kept up to date by them), or after.
+  if (ops.length % 2 === 0) cache.holderOf(0);
   ops.forEach((o, tag) => {
     const path = paths[o.at % paths.length]!;
     if (o._tag === "set") {
@@ -54,7 +60,12 @@ const actsAsAMap = ({ paths, stored, ops, listed }: Scenario): boolean => {
   const sorted = [...model].sort((a, b) => compare(a[0], b[0]));
   const listing = [...paths].sort(compare).filter((_, i) => listed[i]);
   const { entryAt, listed: withEntry, gone } = cache.recall(listing);
+  const holdsInode = (ino: number): boolean => {
+    const holder = cache.holderOf(ino);
+    return holder === undefined || StatCache.inodeOfKey(model.get(holder)?.key ?? "") === String(ino);
+  };
   return (
+    Array.from({ length: inodes }, (_, ino) => ino).every(holdsInode) &&
     paths.every((p) => keyOf(cache.get(p)) === keyOf(model.get(p))) &&
     cache.size() === model.size &&
     JSON.stringify([...cache.entries()].map(([p, e]) => [p, e.key])) === JSON.stringify(sorted.map(([p, e]) => [p, e.key])) &&

@@ -1,0 +1,93 @@
+// Where a moved item was before, from the stat cache's inodes, on real files in a temp dir: a
+// renamed file and a moved directory are found; a hard link (the old path still holds the file), a
+// copy (another inode) and a directory whose old path is still there are not; and a file read at its
+// new path takes over its former entry when its stat data are unchanged, so it is not read again.
+import { linkSync, mkdirSync, renameSync, writeFileSync, copyFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import type { ItemPath } from "../../core/ItemPath.ts";
+import * as FormerPath from "../../adapters/agent/FormerPath.ts";
+import * as LocalTree from "../../adapters/agent/LocalTree.ts";
+import * as Remembered from "../../adapters/agent/Remembered.ts";
+import type { Cached } from "../../adapters/agent/StatCache.ts";
+import * as StatCall from "../../adapters/agent/StatCall.ts";
+import * as TreeScan from "../../adapters/agent/TreeScan.ts";
+
+const within = async (run: (root: string) => Promise<void>): Promise<void> => {
+  const root = await mkdtemp(join(tmpdir(), "tidemark-formerpath-"));
+  try {
+    await run(root);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+};
+
+/** A cache remembering each path as it is now, and an `lstat` of item paths under `root`. */
+const remembering = (root: string, paths: ReadonlyArray<string>) => {
+  const statAt = (path: string) => {
+    try {
+      return StatCall.lstat(join(root, path));
+    } catch {
+      return undefined;
+    }
+  };
+  const cache = Remembered.make();
+  for (const path of paths) {
+    const st = statAt(path)!;
+    const entry: Cached = { key: TreeScan.statKey(st), readAt: 0, meta: { type: "file", size: st.size, mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs), digest: null, linkTarget: null }, manifest: [] };
+    cache.set(path, entry);
+  }
+  return { cache, statAt };
+};
+
+test("a renamed file is found at its old path; a hard link and a copy are not moves", () =>
+  within(async (root) => {
+    for (const name of ["a.txt", "b.txt", "c.txt"]) writeFileSync(join(root, name), `${name}\n`);
+    const { cache, statAt } = remembering(root, ["a.txt", "b.txt", "c.txt"]);
+    renameSync(join(root, "a.txt"), join(root, "renamed.txt"));
+    linkSync(join(root, "b.txt"), join(root, "link.txt"));
+    copyFileSync(join(root, "c.txt"), join(root, "copy.txt"));
+    const former = (path: string) => FormerPath.ofFile(cache, path, statAt(path)!, statAt);
+    assert.is(former("renamed.txt"), "a.txt");
+    assert.is(former("link.txt"), undefined);
+    assert.is(former("copy.txt"), undefined);
+    assert.is(former("b.txt"), undefined); // its own entry
+  }));
+
+test("a moved directory is found through its files, unless its old path is still a directory", () =>
+  within(async (root) => {
+    mkdirSync(join(root, "dir", "inner"), { recursive: true });
+    mkdirSync(join(root, "keep"));
+    writeFileSync(join(root, "dir", "inner", "f.txt"), "f\n");
+    writeFileSync(join(root, "keep", "g.txt"), "g\n");
+    const { cache, statAt } = remembering(root, ["dir/inner/f.txt", "keep/g.txt"]);
+    renameSync(join(root, "dir"), join(root, "moved"));
+    assert.is(FormerPath.ofDirectory(cache, "moved", ["moved/inner", "moved/inner/f.txt"], statAt), "dir");
+    assert.is(FormerPath.ofDirectory(cache, "moved/inner", ["moved/inner/f.txt"], statAt), "dir/inner");
+    // Its files moved into a new directory, the old one left in place: the files moved, not the directory.
+    mkdirSync(join(root, "fresh"));
+    renameSync(join(root, "keep", "g.txt"), join(root, "fresh", "g.txt"));
+    assert.is(FormerPath.ofDirectory(cache, "fresh", ["fresh/g.txt"], statAt), undefined);
+    assert.is(FormerPath.ofFile(cache, "fresh/g.txt", statAt("fresh/g.txt")!, statAt), "keep/g.txt");
+  }));
+
+test("a file whose directory moved is read from its former cache entry, and says where it was", () =>
+  within(async (root) => {
+    mkdirSync(join(root, "dir"));
+    const bytes = "content that is not read again\n".repeat(100);
+    writeFileSync(join(root, "dir", "f.txt"), bytes);
+    await new Promise((r) => setTimeout(r, 150)); // read past the racy-timestamp window, so its entry is trusted
+    const tree = LocalTree.make(root);
+    const first = await tree.read("dir/f.txt" as ItemPath);
+    renameSync(join(root, "dir"), join(root, "moved"));
+    const peeked = await tree.peek("moved/f.txt" as ItemPath);
+    assert.ok(peeked !== undefined, "the moved file's former entry was not taken over");
+    assert.equal(peeked.meta, first!.meta);
+    assert.is(tree.takeFormer("moved/f.txt" as ItemPath), "dir/f.txt");
+    assert.is(tree.takeFormer("moved/f.txt" as ItemPath), undefined);
+  }));
+
+test.run();

@@ -1,0 +1,104 @@
+// Live moves through the command line: a directory and a file renamed while protected go to the store
+// as moves (a few events, not one per file, and each file's history follows it), and a moved
+// directory whose contents also changed, two directories swapped, and a directory moved in from
+// outside the tree all end with `verify` at exit 0.
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { type Running, start, startStore, stop, tidemark, until } from "./harness.ts";
+
+const files = 200;
+
+interface Protected {
+  readonly work: string;
+  readonly tree: string;
+  readonly connection: ReadonlyArray<string>;
+  readonly agent: Running;
+}
+
+/** The store's head sequence number for the source. */
+const head = async (p: Protected): Promise<number> => {
+  const s = await tidemark(["status", ...p.connection, "--json"]);
+  return (JSON.parse(s.stdout) as { sources: Array<{ head: { seq: number } }> }).sources[0]!.head.seq;
+};
+
+/** Waits until `verify` exits 0, and says what it last reported if it never does. */
+const inSync = async (p: Protected, what: string): Promise<void> => {
+  let last = "";
+  const synced = await until(async () => {
+    const v = await tidemark(["verify", p.tree, ...p.connection]);
+    last = v.stdout + v.stderr;
+    return v.code === 0;
+  }, 20_000, 400);
+  assert.ok(synced, `not in sync 20 s after ${what}:\n${last.split("\n").slice(0, 8).join("\n")}\n${p.agent.output()}`);
+};
+
+const historyOf = async (p: Protected, path: string): Promise<string> => (await tidemark(["history", ...p.connection, path])).stdout;
+
+const protectedTree = async (run: (p: Protected) => Promise<void>): Promise<void> => {
+  const work = await mkdtemp(join(tmpdir(), "tidemark-livemoves-"));
+  const tree = join(work, "tree");
+  await mkdir(join(tree, "dir", "inner"), { recursive: true });
+  await mkdir(join(tree, "other"), { recursive: true });
+  for (let i = 0; i < files; i++) await writeFile(join(tree, "dir", "inner", `f${i}.txt`), `file ${i}\n`.repeat(1 + (i % 7)));
+  for (let i = 0; i < 10; i++) await writeFile(join(tree, "dir", `top${i}.txt`), `top ${i}\n`);
+  for (let i = 0; i < 5; i++) await writeFile(join(tree, "other", `o${i}.txt`), `other ${i}\n`);
+  await writeFile(join(tree, "notes.txt"), "some notes\n".repeat(100));
+  const store = await startStore(join(work, "store"));
+  const connection = ["--store", store.address, "--source", "moves"];
+  const agent = start(["protect", tree, ...connection, "--spool", join(work, "spool")]);
+  const p = { work, tree, connection, agent };
+  try {
+    await inSync(p, "the upload");
+    await run(p);
+  } finally {
+    await stop(agent, "SIGKILL");
+    await stop(store, "SIGKILL");
+    await rm(work, { recursive: true, force: true });
+  }
+};
+
+test("a directory and a file renamed while protected are moves, not a delete and a create per file", () =>
+  protectedTree(async (p) => {
+    const before = await head(p);
+    renameSync(join(p.tree, "dir"), join(p.tree, "renamed"));
+    renameSync(join(p.tree, "notes.txt"), join(p.tree, "renamed.txt"));
+    await inSync(p, "the renames");
+    const sent = (await head(p)) - before;
+    // One move per rename; a delete and a create per file would be over 400 events.
+    assert.ok(sent <= 4, `${sent} events for two renames\n${p.agent.output()}`);
+    assert.match(await historyOf(p, "renamed/inner/f7.txt"), /ItemRenamed/);
+    assert.match(await historyOf(p, "renamed.txt"), /ItemRenamed/);
+    assert.match(await historyOf(p, "dir/inner/f7.txt"), /ItemRenamed/); // its history says where it went
+  }));
+
+test("a moved directory whose files also changed, two directories swapped, and one moved in from outside end in sync", () =>
+  protectedTree(async (p) => {
+    // Moved, then one file rewritten, one removed and one added in it, within microseconds.
+    renameSync(join(p.tree, "dir"), join(p.tree, "moved"));
+    writeFileSync(join(p.tree, "moved", "inner", "f1.txt"), "rewritten after the move\n");
+    rmSync(join(p.tree, "moved", "inner", "f2.txt"));
+    writeFileSync(join(p.tree, "moved", "added.txt"), "added after the move\n");
+    await inSync(p, "a move with changes");
+    assert.match(await historyOf(p, "moved/inner/f1.txt"), /ItemWritten|ItemCreated/);
+    // Swapped through a third name.
+    renameSync(join(p.tree, "moved"), join(p.tree, "swap"));
+    renameSync(join(p.tree, "other"), join(p.tree, "moved"));
+    renameSync(join(p.tree, "swap"), join(p.tree, "other"));
+    await inSync(p, "two directories swapped");
+    // Out of the tree, and another in from outside (never read by the agent: its files are new).
+    renameSync(join(p.tree, "other"), join(p.work, "outside"));
+    mkdirSync(join(p.work, "incoming", "deep"), { recursive: true });
+    for (let i = 0; i < 20; i++) writeFileSync(join(p.work, "incoming", "deep", `n${i}.txt`), `incoming ${i}\n`);
+    renameSync(join(p.work, "incoming"), join(p.tree, "incoming"));
+    await inSync(p, "directories moved out and in");
+    // A directory moved below another inside the tree.
+    mkdirSync(join(p.tree, "nest"));
+    renameSync(join(p.tree, "incoming"), join(p.tree, "nest", "incoming"));
+    await inSync(p, "a directory moved deeper");
+  }));
+
+test.run();
