@@ -314,6 +314,17 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     return former;
   };
 
+  /**
+   * True when the item the cache remembers at `path` has left it: nothing is there, or the file there
+   * is another (another inode: a log rotation's `mv log log.1` and a new `log`).
+   */
+  const departed = (path: ItemPath.ItemPath): boolean => {
+    const st = statAt(path);
+    if (st === undefined) return true;
+    const hit = typeOf(st) === "file" ? cache.get(path) : undefined;
+    return hit !== undefined && StatCache.inodeOfKey(hit.key) !== String(st.ino);
+  };
+
   /** Where the directory at `dir`, holding `children`, was before it moved (`FormerPath.ofDirectory`). */
   const formerDirectory = (dir: ItemPath.ItemPath, children: ReadonlyArray<ItemPath.ItemPath>): ItemPath.ItemPath | undefined =>
     FormerPath.ofDirectory(cache, dir, children, statAt) as ItemPath.ItemPath | undefined;
@@ -516,7 +527,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     holders = undefined;
   };
 
-  return { root: base, present, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, takeFormer, formerDirectory, cachedPrints, matchesStat, printOf, recall, printOfEntry, printOfEntryInto, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
+  return { root: base, present, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, departed, takeFormer, formerDirectory, cachedPrints, matchesStat, printOf, recall, printOfEntry, printOfEntryInto, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

@@ -233,13 +233,13 @@ const queueGoneBelow = async (shell: Shell, dir: ItemPath, storeDir: ItemPath = 
 const departureWaitMs = 1000;
 
 /**
- * True when `path`, known to the store, is gone while other changes wait: its decision waits for
- * them (a move shows as a path gone and another made; deciding the gone one first would delete from
- * the store what the new path's move then no longer finds). Checked before it is read: the read of a
- * gone file lets go of its cache entry, by which its new path is known.
+ * True when what the store holds at `path` has left it (gone, or replaced by another file) while
+ * other changes wait: its decision waits for them (a move shows as a path gone and another made;
+ * deciding the old path first would delete or overwrite in the store what the move then no longer
+ * finds). Checked before it is read: the read lets go of the cache entry by which its new path is known.
  */
 const waitsForBurst = (shell: Shell, path: ItemPath): boolean => {
-  if (shell.departing.delete(path) || shell.dirty.size === 0 || shell.tree.kindOf(path) !== undefined) return false;
+  if (shell.departing.delete(path) || shell.dirty.size === 0 || !shell.tree.departed(path)) return false;
   shell.departing.set(path, Date.now());
   return true;
 };

@@ -40,7 +40,7 @@ export interface Shell {
    */
   readonly arrived: Set<string>;
   /**
-   * Paths found gone while other changes waited, by when (epoch ms; 0 once queued again): decided
+   * Paths found gone (or holding another file) while other changes waited, by when (epoch ms; 0 once queued again): decided
    * after the rest of their burst, so a file or directory that moved is found at its new path while
    * the store still holds it at the old one, and goes as a move (`Resync.capture`).
    */

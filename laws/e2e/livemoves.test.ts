@@ -1,5 +1,5 @@
-// Live moves through the command line: a directory and a file renamed while protected go to the store
-// as moves (a few events, not one per file, and each file's history follows it), and a moved
+// Live moves through the command line: a directory and a file renamed, and a log rotated, while
+// protected go to the store as moves (a few events, not one per file, and each file's history follows it), and a moved
 // directory whose contents also changed, two directories swapped, and a directory moved in from
 // outside the tree all end with `verify` at exit 0.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -47,6 +47,7 @@ const protectedTree = async (run: (p: Protected) => Promise<void>): Promise<void
   for (let i = 0; i < 10; i++) await writeFile(join(tree, "dir", `top${i}.txt`), `top ${i}\n`);
   for (let i = 0; i < 5; i++) await writeFile(join(tree, "other", `o${i}.txt`), `other ${i}\n`);
   await writeFile(join(tree, "notes.txt"), "some notes\n".repeat(100));
+  await writeFile(join(tree, "app.log"), "a log line\n".repeat(100));
   const store = await startStore(join(work, "store"));
   const connection = ["--store", store.address, "--source", "moves"];
   const agent = start(["protect", tree, ...connection, "--spool", join(work, "spool")]);
@@ -66,12 +67,16 @@ test("a directory and a file renamed while protected are moves, not a delete and
     const before = await head(p);
     renameSync(join(p.tree, "dir"), join(p.tree, "renamed"));
     renameSync(join(p.tree, "notes.txt"), join(p.tree, "renamed.txt"));
+    // A log rotated: moved aside and a new one made in its place.
+    renameSync(join(p.tree, "app.log"), join(p.tree, "app.log.1"));
+    writeFileSync(join(p.tree, "app.log"), "the new log\n");
     await inSync(p, "the renames");
     const sent = (await head(p)) - before;
-    // One move per rename; a delete and a create per file would be over 400 events.
-    assert.ok(sent <= 4, `${sent} events for two renames\n${p.agent.output()}`);
+    // One move per rename and one new file; a delete and a create per file would be over 400 events.
+    assert.ok(sent <= 6, `${sent} events for three renames and a new file\n${p.agent.output()}`);
     assert.match(await historyOf(p, "renamed/inner/f7.txt"), /ItemRenamed/);
     assert.match(await historyOf(p, "renamed.txt"), /ItemRenamed/);
+    assert.match(await historyOf(p, "app.log.1"), /ItemRenamed/);
     assert.match(await historyOf(p, "dir/inner/f7.txt"), /ItemRenamed/); // its history says where it went
   }));
 
