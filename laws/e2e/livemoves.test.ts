@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { type Running, start, startStore, stop, tidemark, until } from "./harness.ts";
+import { differences, type Running, snapshot, start, startStore, stop, tidemark, until } from "./harness.ts";
 
 const files = 200;
 
@@ -65,6 +65,7 @@ const protectedTree = async (run: (p: Protected) => Promise<void>): Promise<void
 test("a directory and a file renamed while protected are moves, not a delete and a create per file", () =>
   protectedTree(async (p) => {
     const before = await head(p);
+    const tree = await snapshot(p.tree);
     renameSync(join(p.tree, "dir"), join(p.tree, "renamed"));
     renameSync(join(p.tree, "notes.txt"), join(p.tree, "renamed.txt"));
     // A log rotated: moved aside and a new one made in its place.
@@ -78,6 +79,13 @@ test("a directory and a file renamed while protected are moves, not a delete and
     assert.match(await historyOf(p, "renamed.txt"), /ItemRenamed/);
     assert.match(await historyOf(p, "app.log.1"), /ItemRenamed/);
     assert.match(await historyOf(p, "dir/inner/f7.txt"), /ItemRenamed/); // its history says where it went
+    // The tree as it was before the moves, and as it is after them, come back whole.
+    for (const [at, expected] of [[before, tree], [await head(p), await snapshot(p.tree)]] as const) {
+      const to = join(p.work, `restored-${at}`);
+      const restored = await tidemark(["restore", ...p.connection, "--to", to, "--seq", String(at)]);
+      assert.is(restored.code, 0, restored.stderr);
+      assert.equal(differences(await snapshot(to), expected), [], `restore at ${at}`);
+    }
   }));
 
 test("a moved directory whose files also changed, two directories swapped, and one moved in from outside end in sync", () =>
