@@ -95,7 +95,9 @@ export type AgentReport = t.TypeOf<typeof AgentReport>;
 
 /** Every message, either way. @category codecs */
 export const Message = t.union([
-  tagged("Hello", { protocol: t.number, role: Role, source: t.union([SourceId, t.null]), lastSeq: Count }),
+  // `writer` (optional): the agent's lasting identity (its spool's). The same writer connecting again
+  // takes over its own old connection, which a crash left open (the store has not seen it close yet).
+  t.intersection([tagged("Hello", { protocol: t.number, role: Role, source: t.union([SourceId, t.null]), lastSeq: Count }), t.partial({ writer: t.string })]),
   tagged("Challenge", { protocol: t.number, nonce: Hex, secured: t.boolean }),
   tagged("Proof", { mac: t.union([Hex, t.null]) }),
   tagged("Welcome", { generation: t.string, head: t.union([HeadMark, t.null]) }),

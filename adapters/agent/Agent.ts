@@ -226,6 +226,7 @@ export const start = async (options: Options): Promise<Running> => {
       address: options.store,
       role: "agent",
       source: options.source,
+      writer: Spool.writerOf(options.spoolDir, options.source),
       secret: options.secret,
       tls: options.tls,
       lastSeq: shell.state.nextSeq - 1,

@@ -23,7 +23,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { createHash } from "node:crypto";
 import { existsSync, ftruncateSync, readFileSync, statSync, writeSync, writevSync } from "node:fs";
 import { open as openFile, readFile, rename, rm, type FileHandle, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
 import * as Digest from "../../core/Digest.ts";
 import * as Envelope from "../../core/Envelope.ts";
 import * as Event from "../../core/Event.ts";
@@ -38,6 +39,16 @@ export interface AgentState {
   readonly root: string;
   readonly generation: string | null;
 }
+
+/**
+ * The lasting identity of the agent that writes `source` through the spool in `dir` (`Hello.writer`):
+ * the same for every run on this host with this spool, whose lock lets one agent run at a time. An
+ * agent restarted after a crash takes over, by it, the connection the store has not yet seen close.
+ *
+ * @example
+ * Spool.writerOf("/var/lib/tidemark/laptop", "laptop")   // 32 hex digits, the same at every run
+ */
+export const writerOf = (dir: string, source: string): string => hexOf(`${hostname()}\0${resolve(dir)}\0${source}`).slice(0, 32);
 
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 const hexOf = (text: string): string => createHash("sha256").update(text).digest("hex");

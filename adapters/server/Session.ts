@@ -39,6 +39,10 @@ export interface ConnectedAgent {
   readonly link: Link;
   info: Queries.AgentInfo;
   readonly waiters: Array<{ readonly label: string; readonly done: Deferred.Deferred<number> }>;
+  /** The agent's lasting identity (`Hello.writer`), when it gave one. */
+  readonly writer: string | undefined;
+  /** Done once its session has ended (its last append applied) and it is off the registry. */
+  readonly ended: Deferred.Deferred<void>;
 }
 
 /** The server's table of connected agents: one per source (single writer). */
@@ -74,17 +78,36 @@ const handshake = (config: Config, link: Link): Effect.Effect<Hello, LinkClosed 
     return hello;
   });
 
-const register = (registry: Registry, link: Link, source: string): Effect.Effect<void, Refusal> =>
-  Effect.suspend(() => {
+/** Longest a session taking over waits for the old one to end (its append in flight applied). */
+const takeOverWaitMs = 30_000;
+
+/**
+ * Makes this session its source's writer. Another agent connected already is refused (one writer per
+ * source), unless it is the same agent (the same `writer`: one spool, whose lock lets one agent run),
+ * restarted after a crash the store has not yet seen: its old connection is closed, and once its
+ * session has ended this one takes its place.
+ */
+const register = (config: Config, registry: Registry, link: Link, source: string, writer: string | undefined): Effect.Effect<void, Refusal> =>
+  Effect.gen(function* () {
     const other = registry.get(source);
-    if (other !== undefined) return refuse("busy", `source ${JSON.stringify(source)} already has an agent connected (from ${other.info.peer}); one writer per source`);
-    registry.set(source, { link, info: { peer: link.peer, since: Date.now(), report: null }, waiters: [] });
-    return Effect.void;
+    const busy = (peer: string) => refuse("busy", `source ${JSON.stringify(source)} already has an agent connected (from ${peer}); one writer per source`);
+    if (other !== undefined) {
+      if (writer === undefined || other.writer !== writer) return yield* busy(other.info.peer);
+      config.log(`${link.peer} takes over ${source} from ${other.info.peer} (the same agent, restarted)`);
+      yield* other.link.close("taken over by the same agent, restarted");
+      const ended = yield* Deferred.await(other.ended).pipe(Effect.timeout(takeOverWaitMs), Effect.option);
+      const now = registry.get(source);
+      if (ended._tag === "None" || now !== undefined) return yield* busy(now?.info.peer ?? other.info.peer);
+    }
+    registry.set(source, { link, info: { peer: link.peer, since: Date.now(), report: null }, waiters: [], writer, ended: yield* Deferred.make<void>() });
   });
 
 const unregister = (registry: Registry, link: Link, source: string) =>
-  Effect.sync(() => {
-    if (registry.get(source)?.link === link) registry.delete(source);
+  Effect.gen(function* () {
+    const agent = registry.get(source);
+    if (agent?.link !== link) return;
+    registry.delete(source);
+    yield* Deferred.succeed(agent.ended, undefined);
   });
 
 const append = (config: Config, registry: Registry, link: Link, source: string, events: ReadonlyArray<unknown>, recent: RecentChunks.RecentChunks) =>
@@ -190,6 +213,8 @@ const serve = (config: Config, registry: Registry, link: Link, hello: Hello): Ef
   const idle = within(link, config.idleTimeoutMs, "message (the connection was idle)");
   // A refused append ends the session even while it waits for the next message.
   const next = Effect.suspend(() => (applying === undefined ? idle : Effect.raceFirst(idle, Fiber.join(applying).pipe(Effect.zipRight(Effect.never)))));
+  // However the session ends, it ends after the append it was applying (a session taking over waits for it).
+  const applied = Effect.suspend(() => (applying === undefined ? Effect.void : Fiber.await(applying)));
   return Effect.forever(
     Effect.gen(function* () {
       const m = held ?? (yield* next);
@@ -221,7 +246,7 @@ const serve = (config: Config, registry: Registry, link: Link, hello: Hello): Ef
           return yield* refuse("protocol", `unexpected ${m._tag} from a client`);
       }
     }),
-  );
+  ).pipe(Effect.ensuring(applied));
 };
 
 /**
@@ -232,13 +257,12 @@ const serve = (config: Config, registry: Registry, link: Link, hello: Hello): Ef
 export const run = (config: Config, registry: Registry, link: Link): Effect.Effect<void> =>
   Effect.gen(function* () {
     const hello = yield* handshake(config, link);
-    const head = hello.source === null ? null : yield* Effect.promise(() => Queries.headMark(config.store, hello.source!));
-    if (hello.role === "agent") {
-      yield* register(registry, link, hello.source!);
-      // The agent lists and stats its tree now; meanwhile the store readies the fingerprints it will ask for.
-      void config.store.warm(hello.source!).catch(() => undefined);
-    }
+    // An agent is registered first: its head is read once no other session of its source can append.
+    if (hello.role === "agent") yield* register(config, registry, link, hello.source!, hello.writer);
     const welcome = Effect.gen(function* () {
+      const head = hello.source === null ? null : yield* Effect.promise(() => Queries.headMark(config.store, hello.source!));
+      // The agent lists and stats its tree now; meanwhile the store readies the fingerprints it will ask for.
+      if (hello.role === "agent") void config.store.warm(hello.source!).catch(() => undefined);
       yield* link.send({ _tag: "Welcome", generation: yield* Effect.promise(() => config.store.generation()), head });
       config.log(`${link.peer} ${hello.role}${hello.source === null ? "" : ` for ${hello.source}`} connected`);
       return yield* serve(config, registry, link, hello);

@@ -51,6 +51,8 @@ export interface Options {
   readonly source: SourceId | null;
   readonly secret: Uint8Array | null;
   readonly lastSeq?: number;
+  /** An agent's lasting identity (`Hello.writer`): connecting again, it takes over its own connection a crash left open. */
+  readonly writer?: string | undefined;
   readonly tls?: TlsOptions | undefined;
   readonly connectTimeoutMs?: number;
   readonly onAck?: (seq: number) => void;
@@ -163,7 +165,8 @@ export const over = (link: Link.Link, o: Omit<Options, "address" | "tls" | "conn
   Effect.gen(function* () {
     const tlsHint = "tls" in o && o.tls !== undefined ? "" : " (if the store uses TLS, pass --tls-ca or --tls-pin)";
     const handshake = Effect.gen(function* () {
-      yield* link.send({ _tag: "Hello", protocol: Protocol.version, role: o.role, source: o.source, lastSeq: o.lastSeq ?? 0 });
+      const writer = o.writer === undefined ? {} : { writer: o.writer };
+      yield* link.send({ _tag: "Hello", protocol: Protocol.version, role: o.role, source: o.source, lastSeq: o.lastSeq ?? 0, ...writer });
       const challenge = yield* expect(link, "Challenge").pipe(Effect.mapError((e) => notAStore(e, tlsHint)));
       if (challenge.secured && o.secret === null) {
         return yield* Effect.fail<ClientError>({ _tag: "Refused", code: "auth", reason: "the store requires a secret (pass --secret-file)" });

@@ -110,6 +110,21 @@ export const run = (name: string, harness: Harness): void => {
     await Effect.runPromise(third.right.close());
   });
 
+  test("the same writer connecting again takes over its own connection (a crash the store has not seen); another is refused", async () => {
+    let firstClosed = "";
+    const first = ok(await served.connect({ role: "agent", source, secret, writer: "spool-a", onClose: (r) => (firstClosed = r) }));
+    const other = await served.connect({ role: "agent", source, secret, writer: "spool-b" });
+    assert.ok(E.isLeft(other) && other.left._tag === "Refused" && other.left.code === "busy", "another writer is refused");
+    const anonymous = await served.connect({ role: "agent", source, secret });
+    assert.ok(E.isLeft(anonymous) && anonymous.left._tag === "Refused" && anonymous.left.code === "busy", "an agent naming no writer is refused");
+    const again = ok(await served.connect({ role: "agent", source, secret, writer: "spool-a" }));
+    assert.ok(await until(() => firstClosed !== ""), "the old connection is closed");
+    assert.ok(first.isClosed());
+    const [head] = ok(await run1(again.query({ _tag: "Head", source })));
+    assert.ok(head !== null, "the new connection is served");
+    await Effect.runPromise(again.close());
+  });
+
   test("a gap is refused with a reason, the connection closed, nothing written", async () => {
     const before = (await served.store.head(source))?.seq;
     let closed = "";
