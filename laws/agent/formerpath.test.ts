@@ -3,8 +3,6 @@
 // copy (another inode) and a directory whose old path is still there are not; and a file read at its
 // new path takes over its former entry when its stat data are unchanged, so it is not read again.
 import { linkSync, mkdirSync, renameSync, writeFileSync, copyFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -15,15 +13,9 @@ import * as Remembered from "../../adapters/agent/Remembered.ts";
 import type { Cached } from "../../adapters/agent/StatCache.ts";
 import * as StatCall from "../../adapters/agent/StatCall.ts";
 import * as TreeScan from "../../adapters/agent/TreeScan.ts";
+import { inTempDir } from "../tempDir.ts";
 
-const within = async (run: (root: string) => Promise<void>): Promise<void> => {
-  const root = await mkdtemp(join(tmpdir(), "tidemark-formerpath-"));
-  try {
-    await run(root);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-};
+const within = (body: (dir: string) => Promise<void>): Promise<void> => inTempDir("tidemark-formerpath-", body);
 
 /** A cache remembering each path as it is now, and an `lstat` of item paths under `root`. */
 const remembering = (root: string, paths: ReadonlyArray<string>) => {

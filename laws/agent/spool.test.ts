@@ -4,8 +4,7 @@
 // lost; an earlier agent's records are still read.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -15,15 +14,9 @@ import * as Spool from "../../adapters/agent/Spool.ts";
 import { created, identity } from "./spooled.ts";
 import type * as Event from "../../core/Event.ts";
 import * as Envelope from "../../core/Envelope.ts";
+import { inTempDir } from "../tempDir.ts";
 
-const withSpool = async (body: (dir: string) => Promise<void>): Promise<void> => {
-  const dir = await mkdtemp(join(tmpdir(), "tidemark-spool-"));
-  try {
-    await body(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-};
+const withSpool = (body: (dir: string) => Promise<void>): Promise<void> => inTempDir("tidemark-spool-", body);
 
 /** Events as comparable values (bytes as arrays). */
 const plain = (events: ReadonlyArray<Event.Event>): unknown =>

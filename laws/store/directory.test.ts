@@ -1,22 +1,15 @@
 // makeDirectory: missing parents made, an existing directory accepted, anything else refused at once.
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as E from "fp-ts/lib/Either.js";
 import { makeDirectory } from "../../store/Directory.ts";
 import * as Restore from "../../store/Restore.ts";
+import { inTempDir } from "../tempDir.ts";
 
-const inTemp = async (body: (dir: string) => Promise<void>): Promise<void> => {
-  const dir = await mkdtemp(join(tmpdir(), "tidemark-dir-"));
-  try {
-    await body(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-};
+const inTemp = (body: (dir: string) => Promise<void>): Promise<void> => inTempDir("tidemark-dir-", body);
 
 const codeOf = (p: Promise<unknown>): Promise<string | undefined> => p.then(() => undefined, (e: { code?: string }) => e.code);
 
