@@ -24,6 +24,7 @@ import * as Step from "../../core/ProcessorStep.ts";
 import * as SortedMap from "../../core/SortedMap.ts";
 import * as Client from "../wire/Client.ts";
 import { yieldTurn } from "./EventLoop.ts";
+import * as DirtyQueue from "./DirtyQueue.ts";
 import * as LocalTree from "./LocalTree.ts";
 import * as Resync from "./Resync.ts";
 import * as Spool from "./Spool.ts";
@@ -115,9 +116,10 @@ export const start = async (options: Options): Promise<Running> => {
     tree: LocalTree.make(options.root, { exclude: [options.spoolDir], onUnreadable: (u) => log(`cannot read ${u.path}: ${u.reason}; keeping the stored version`) }),
     spool,
     view: StoreView.make(),
-    dirty: new Set(),
+    dirty: DirtyQueue.make(),
     arrived: new Set(),
-    departing: new Map(),
+    departing: DirtyQueue.make<number>(),
+    departed: new Set(),
     ranges: new Map(),
     log,
     state: Processor.initial,
@@ -215,7 +217,7 @@ export const start = async (options: Options): Promise<Running> => {
     itemsTotal: shell.itemsTotal,
     bytesSent: shell.bytesSent,
     ...rates(),
-    pending: shell.dirty.size + Resync.departuresWaiting(shell) + SortedMap.size(shell.state.sync.flags),
+    pending: shell.dirty.size + shell.departing.size + SortedMap.size(shell.state.sync.flags),
     unacknowledged: spool.pending().length,
   });
 

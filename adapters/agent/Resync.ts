@@ -185,11 +185,7 @@ export const step = async (shell: Shell, next: Step.Step): Promise<void> => {
 };
 
 /** The next dirty path, in the order changes were seen. */
-export const takeDirty = (shell: Shell): ItemPath => {
-  const [path] = shell.dirty;
-  shell.dirty.delete(path!);
-  return path as ItemPath;
-};
+export const takeDirty = (shell: Shell): ItemPath => shell.dirty.take() as ItemPath;
 
 /** The byte ranges reported for a path since it was last decided, if all its changes reported them. */
 const takeRanges = (shell: Shell, path: string): ReadonlyArray<Event.ByteRange> | undefined => {
@@ -203,7 +199,11 @@ const lookup = async (shell: Shell, path: ItemPath): Promise<KnownItem | undefin
   const seen = shell.view.get(path);
   if (seen !== undefined) return seen ?? undefined;
   // Other changed paths the view does not know are asked in the same query (one round trip for a burst).
-  const unknown = [...shell.dirty].filter((p) => p !== path && shell.view.get(p) === undefined).slice(0, RangeSearch.itemBatch - 1);
+  const unknown: Array<string> = [];
+  for (const p of shell.dirty) {
+    if (unknown.length === RangeSearch.itemBatch - 1) break;
+    if (p !== path && shell.view.get(p) === undefined) unknown.push(p);
+  }
   const [[, item]] = (await fetchItems(shell, [path, ...unknown])) as [readonly [ItemPath, KnownItem | null]];
   return item ?? undefined;
 };
@@ -239,23 +239,26 @@ const departureWaitMs = 1000;
  * finds). Checked before it is read: the read lets go of the cache entry by which its new path is known.
  */
 const waitsForBurst = (shell: Shell, path: ItemPath): boolean => {
-  if (shell.departing.delete(path) || shell.dirty.size === 0 || !shell.tree.departed(path)) return false;
-  shell.departing.set(path, Date.now());
+  if (shell.departed.delete(path) || shell.departing.remove(path) || shell.dirty.size === 0 || !shell.tree.departed(path)) return false;
+  shell.departing.add(path, Date.now());
   return true;
 };
 
-/** Queues the paths found gone again: all once the burst is decided, else those that waited long enough. */
+/**
+ * Queues the paths found gone again: all once the burst is decided, else those that waited long
+ * enough (the oldest first: they are in the order they began to wait, so the rest are not visited).
+ */
 const queueDepartures = (shell: Shell): void => {
+  const drained = shell.dirty.size === 0;
   const now = Date.now();
-  for (const [path, since] of shell.departing) {
-    if (since === 0 || (shell.dirty.size > 0 && now - since < departureWaitMs)) continue;
-    shell.departing.set(path, 0);
+  for (let next = shell.departing.first(); next !== undefined; next = shell.departing.first()) {
+    const [path, since] = next;
+    if (!drained && now - since < departureWaitMs) return;
+    shell.departing.take();
+    shell.departed.add(path);
     shell.dirty.add(path);
   }
 };
-
-/** How many paths found gone wait to be decided (`Shell.departing`, less those queued again). */
-export const departuresWaiting = (shell: Shell): number => [...shell.departing.values()].filter((since) => since > 0).length;
 
 /**
  * Where a live item came from, when it moved: its former path (by inode, `FormerPath`) and what the

@@ -19,6 +19,7 @@ import type { ProcessorState } from "../../core/ProcessorState.ts";
 import { sha256 } from "../Sha256.ts";
 import * as Client from "../wire/Client.ts";
 import type { Options } from "./Agent.ts";
+import type * as DirtyQueue from "./DirtyQueue.ts";
 import type { Expectation } from "./Expectation.ts";
 import type * as LocalTree from "./LocalTree.ts";
 import type { Ahead } from "./RangeSearch.ts";
@@ -32,7 +33,8 @@ export interface Shell {
   readonly tree: LocalTree.LocalTree;
   readonly spool: Spool.Spool;
   readonly view: StoreView.StoreView;
-  readonly dirty: Set<string>;
+  /** Paths with live changes not yet decided, in the order seen. */
+  readonly dirty: DirtyQueue.DirtyQueue;
   /**
    * Paths the watcher saw appear or vanish (made, removed, moved) and not decided yet: when one is a
    * directory that replaced another, the store's items below it that are not here are checked too
@@ -40,11 +42,14 @@ export interface Shell {
    */
   readonly arrived: Set<string>;
   /**
-   * Paths found gone (or holding another file) while other changes waited, by when (epoch ms; 0 once queued again): decided
-   * after the rest of their burst, so a file or directory that moved is found at its new path while
-   * the store still holds it at the old one, and goes as a move (`Resync.capture`).
+   * Paths found gone (or holding another file) while other changes waited, by when they began to
+   * wait (epoch ms), in that order: decided after the rest of their burst, so a file or directory
+   * that moved is found at its new path while the store still holds it at the old one, and goes as
+   * a move (`Resync.capture`).
    */
-  readonly departing: Map<string, number>;
+  readonly departing: DirtyQueue.DirtyQueue<number>;
+  /** Paths that waited and are queued again: decided at once when next taken. */
+  readonly departed: Set<string>;
   /** Byte ranges an application reported for dirty paths (the capture API), merged until decided. */
   readonly ranges: Map<string, Array<Event.ByteRange>>;
   readonly log: (line: string) => void;
