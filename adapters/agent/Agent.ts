@@ -54,11 +54,6 @@ export interface Options {
   readonly onAcknowledged?: ((events: ReadonlyArray<Event.Event>) => void) | undefined;
   /** Watch the tree with `fs.watch` (default true); off when a program reports its changes through `Capture`. */
   readonly watch?: boolean;
-  /**
-   * Watcher events read at once that mean the kernel's queue overflowed (default: Linux's
-   * `fs.inotify.max_queued_events`, less a margin; `Watch.queueLimit`).
-   */
-  readonly watchQueueLimit?: number;
 }
 
 /** Where the agent is, for progress displays and `status`. */

@@ -7,12 +7,11 @@
  * last read. An event without a name, a tree that cannot be watched, or as many events read at once
  * as the kernel's queue holds counts as an overflow: the tree is compared again. (Node does not pass
  * on inotify's overflow event: seen by hand, `rm -r` of a directory of 30,000 files lost the events
- * past the queue's 16,384, and the store kept those files until the periodic scan a minute later.) So does the protected directory coming
- * back after it was removed, or replaced by another (moved into its place): its identity (device,
- * inode and birth time) is checked every second, and while it is gone nothing is watched and the
- * agent says so once.
- * `ready` resolves once every directory
- * there at the start has its watch: a listing taken before then could miss a file created after the
+ * past the queue's 16,384, and the store kept those files until the periodic scan a minute later.)
+ * So does the protected directory coming back after it was removed, or replaced by another (moved
+ * into its place): its identity (device, inode and birth time) is checked every second, and while it
+ * is gone nothing is watched and the agent says so once. `ready` resolves once every directory there
+ * at the start has its watch: a listing taken before then could miss a file created after the
  * listing read its directory and before the watch existed (seen: dozens of files created in the
  * first second of an upload were missing from the store until the periodic scan).
  *
@@ -27,6 +26,7 @@
 import { watch as fsWatch, type FSWatcher, lstatSync, readFileSync } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { join, sep } from "node:path";
+import { setImmediate } from "node:timers";
 import type { Shell } from "./Shell.ts";
 
 /** A running watch. */
@@ -69,7 +69,7 @@ export const start = (shell: Shell, watching: boolean): Running => {
   const watchers = new Map<string, FSWatcher>();
   let warned = false;
   // Events read since the event loop last came round: a full queue's worth means some were lost.
-  const limit = shell.options.watchQueueLimit ?? queueLimit();
+  const limit = queueLimit();
   let burst = 0;
   const counted = (): void => {
     if (burst++ > 0) return;
