@@ -77,8 +77,9 @@ test("a lock naming this process (restarted as the same pid) or nothing readable
 
 test("a lock whose holder was killed and not yet reaped (a zombie) is taken", async () => {
   if (!hasProc) return;
-  // The inner shell exits at once; its parent has become `sleep`, which never reaps it.
-  const parent = spawn("sh", ["-c", "sh -c 'exit 0' & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+  // The inner shell exits once its parent has become `sleep`, which never reaps it. (Exiting at once,
+  // it was sometimes reaped by the outer shell before its `exec`: /proc had no such pid, 1 run in 20.)
+  const parent = spawn("sh", ["-c", "sh -c 'sleep 0.3; exit 0' & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
   try {
     const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once("data", (d) => resolve(String(d)))));
     const deadline = Date.now() + 5000;
