@@ -25,7 +25,7 @@
  */
 import { watch as fsWatch, type FSWatcher, lstatSync, readFileSync } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
-import { join, sep } from "node:path";
+import { basename, join, sep } from "node:path";
 import { setImmediate } from "node:timers";
 import type { Shell } from "./Shell.ts";
 
@@ -91,14 +91,28 @@ export const start = (shell: Shell, watching: boolean): Running => {
     }
   };
 
+  /**
+   * True when an event named as the watched directory itself is that directory moved or removed
+   * (Node reports its own move under its own name, as if of a child `dir/dir`): nothing is at its path
+   * now, or another inode. Its watch follows it to where it went, under a path no longer its own, so
+   * it is closed (a new one watches it where it went). A real child of the same name is left alone,
+   * and so is the root's watch (`checkRoot` follows the root, which may come back within its second).
+   */
+  const movedAway = (abs: string, name: string, ino: number | undefined): boolean => {
+    if (abs === shell.tree.root || name !== basename(abs) || lstatSync(abs, { throwIfNoEntry: false })?.ino === ino) return false;
+    unwatch(abs);
+    return true;
+  };
+
   const watchDir = (abs: string): void => {
     if (stopped || watchers.has(abs)) return;
     try {
+      const ino = lstatSync(abs, { throwIfNoEntry: false })?.ino;
       const w = fsWatch(abs, (type, name) => {
         counted();
         if (name === null) {
           overflow = true;
-        } else {
+        } else if (!movedAway(abs, name.toString(), ino)) {
           const child = join(abs, name.toString());
           const path = shell.tree.pathOf(child);
           if (path === undefined) return;
