@@ -23,9 +23,8 @@ import * as Manifest from "../../core/Manifest.ts";
 import { sha256 } from "../Sha256.ts";
 import { yieldTurn } from "./EventLoop.ts";
 import * as FileBytes from "./FileBytes.ts";
-import * as FormerPath from "./FormerPath.ts";
+import * as KnownFiles from "./KnownFiles.ts";
 import * as LargeFiles from "./LargeFiles.ts";
-import * as Remembered from "./Remembered.ts";
 import * as StatCache from "./StatCache.ts";
 import type { Cached } from "./StatCache.ts";
 import * as StatCall from "./StatCall.ts";
@@ -33,12 +32,6 @@ import * as TreeScan from "./TreeScan.ts";
 import type { StatData } from "./TreeScan.ts";
 
 export type { Cached };
-
-/** Most former paths kept for `takeFormer`. */
-const maxFormers = 1024;
-
-/** Most manifests of let-go versions kept (`manifestOf`). */
-const maxEarlier = 10_000;
 
 /**
  * Files up to this size are read with synchronous calls: for a small file the thread pool's round
@@ -106,51 +99,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   // to list or watch), and so are excluded paths given through it.
   const base = realOrResolved(root);
   const excluded = (options.exclude ?? []).map(realOrResolved);
-  const cache = Remembered.make();
+  const known = KnownFiles.make((path) => statOrUndefined(full(path)));
   const large = LargeFiles.make((path) => full(path as ItemPath.ItemPath));
-  /** Counts changes to the cache, so an unchanged cache need not be saved again. */
-  let changes = 0;
-  /**
-   * Manifests of versions the cache has let go of (a file re-read after a change, or gone), by content
-   * digest: often the version the store still holds, whose manifest then need not be asked for.
-   */
-  const earlier = new Map<string, Manifest.Manifest>();
-  /**
-   * How many cached files have each content digest: counted once first asked for (`seenElsewhere`),
-   * then kept up to date, so a cache read back from disk need not decode every entry's metadata.
-   */
-  let holders: Map<string, number> | undefined;
-  const count = (entry: Cached | undefined, by: number): void => {
-    const digest = holders === undefined || entry === undefined ? null : StatCache.digestOf(entry);
-    if (digest === null) return;
-    const n = (holders!.get(digest) ?? 0) + by;
-    if (n > 0) holders!.set(digest, n);
-    else holders!.delete(digest);
-  };
-  const holdersByDigest = (): Map<string, number> => {
-    if (holders === undefined) {
-      holders = new Map();
-      for (const [, entry] of cache.entries()) count(entry, 1);
-    }
-    return holders;
-  };
-  const put = (path: string, entry: Cached): void => {
-    // Until digests are counted there is nothing to take the replaced entry off: it is not looked up.
-    if (holders !== undefined) count(cache.get(path), -1);
-    cache.set(path, entry);
-    count(entry, 1);
-  };
-  const drop = (path: string): boolean => {
-    count(cache.get(path), -1);
-    return cache.drop(path);
-  };
-  const forget = (hit: Cached | undefined): void => {
-    const digest = hit === undefined ? null : StatCache.digestOf(hit);
-    if (hit === undefined || digest === null) return;
-    earlier.delete(digest);
-    earlier.set(digest, hit.manifest);
-    if (earlier.size > maxEarlier) earlier.delete(earlier.keys().next().value!);
-  };
   // An item path is already checked (no empty, "." or ".." segments): joined by concatenation, which
   // costs a fraction of `path.join`'s normalising on a path per lstat.
   const prefix = base.endsWith(sep) ? base : base + sep;
@@ -272,7 +222,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    */
   const placeChanged = (): void => {
     const changed: Array<LargeFiles.Changed> = [];
-    for (const [path, hit] of cache.largerThan(syncReadBytes)) {
+    for (const [path, hit] of known.largerThan(syncReadBytes)) {
       const st = statOrUndefined(full(path));
       if (st === undefined || typeOf(st) !== "file" || st.size <= syncReadBytes || hit.manifest.length === 0) continue;
       const key = TreeScan.statKey(st);
@@ -281,57 +231,9 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     large.placeChanged(changed);
   };
 
-  const statAt = (path: string): StatData | undefined => statOrUndefined(full(path));
-
-  /** Where files read without an entry of their own were before they moved (`takeFormer`), by path; bounded. */
-  const formers = new Map<string, ItemPath.ItemPath>();
-
-  /**
-   * The cache entry of the file at `path` with stat data `st`: its own, or else the one remembered
-   * where it was before it moved (`FormerPath`), taken over when its stat data are this file's
-   * exactly (a file whose directory moved keeps even its ctime), so it is not read again.
-   */
-  const entryFor = (path: ItemPath.ItemPath, st: StatData): Cached | undefined => {
-    const hit = cache.get(path);
-    if (hit !== undefined) return hit;
-    const former = FormerPath.ofFile(cache, path, st, statAt) as ItemPath.ItemPath | undefined;
-    if (former === undefined) return undefined;
-    if (formers.size >= maxFormers) formers.clear();
-    formers.set(path, former);
-    const entry = cache.get(former);
-    if (entry === undefined || !StatCache.statIs(entry, st)) return undefined;
-    const moved: Cached = { key: entry.key, readAt: entry.readAt, meta: entry.meta, manifest: entry.manifest };
-    drop(former);
-    put(path, moved);
-    changes++;
-    return moved;
-  };
-
-  /** Where the file last read at `path` was before it moved, when the cache remembered it elsewhere (once). */
-  const takeFormer = (path: ItemPath.ItemPath): ItemPath.ItemPath | undefined => {
-    const former = formers.get(path);
-    formers.delete(path);
-    return former;
-  };
-
-  /**
-   * True when the item the cache remembers at `path` has left it: nothing is there, or the file there
-   * is another (another inode: a log rotation's `mv log log.1` and a new `log`).
-   */
-  const departed = (path: ItemPath.ItemPath): boolean => {
-    const st = statAt(path);
-    if (st === undefined) return true;
-    const hit = typeOf(st) === "file" ? cache.get(path) : undefined;
-    return hit !== undefined && StatCache.inodeOfKey(hit.key) !== String(st.ino);
-  };
-
-  /** Where the directory at `dir`, holding `children`, was before it moved (`FormerPath.ofDirectory`). */
-  const formerDirectory = (dir: ItemPath.ItemPath, children: ReadonlyArray<ItemPath.ItemPath>): ItemPath.ItemPath | undefined =>
-    FormerPath.ofDirectory(cache, dir, children, statAt) as ItemPath.ItemPath | undefined;
-
   const readFileItem = async (path: ItemPath.ItemPath, st: StatData, withBytes: boolean, storeHas?: ReadonlySet<string>): Promise<LocalItem> => {
     const key = TreeScan.statKey(st);
-    const hit = entryFor(path, st);
+    const hit = known.entryFor(path, st);
     if (hit !== undefined && StatCache.keyIs(hit, key) && settled(hit.readAt, st.mtimeMs)) {
       if (!withBytes) return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
       const parts = storeHas === undefined ? undefined : FileBytes.readParts(full(path), hit.manifest, storeHas);
@@ -342,11 +244,10 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const meta = metaOf(st, "file", Manifest.contentDigest(manifest, sha256), size, null);
     // The cache keeps what was read only if the file did not change while it was read.
     const after = small ? statOrUndefined(full(path)) : await lstat(full(path)).catch(() => undefined);
-    if (hit !== undefined && StatCache.digestOf(hit) !== meta.digest) forget(hit);
+    if (hit !== undefined && StatCache.digestOf(hit) !== meta.digest) known.letGo(hit);
     // Its fingerprint is taken now (a few µs beside the read), not by the next comparison of the whole tree.
-    if (after !== undefined && TreeScan.statKey(after) === key) put(path, { key, readAt: Date.now(), meta, manifest, print: Fingerprint.ofItem(sha256, path, meta) });
-    else drop(path);
-    changes++;
+    if (after !== undefined && TreeScan.statKey(after) === key) known.put(path, { key, readAt: Date.now(), meta, manifest, print: Fingerprint.ofItem(sha256, path, meta) });
+    else known.drop(path);
     return { path, meta, manifest, chunks: withBytes ? chunks : new Map() };
   };
 
@@ -376,8 +277,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const readNow = async (path: ItemPath.ItemPath, withBytes = true, storeHas?: ReadonlySet<string>): Promise<LocalItem | undefined> => {
     const abs = full(path);
     const gone = (): undefined => {
-      forget(cache.get(path));
-      if (drop(path)) changes++;
+      known.letGo(known.get(path));
+      known.drop(path);
       return undefined;
     };
     const unreadable = (reason: string): Unreadable => {
@@ -410,7 +311,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   const keptPrint = (path: ItemPath.ItemPath, hit: Cached): Fingerprint.Fingerprint => {
     if (hit.print === undefined) {
       hit.print = Fingerprint.ofItem(sha256, path, hit.meta);
-      changes++;
+      known.touched();
     }
     return hit.print;
   };
@@ -418,7 +319,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   /** The cached item of a file whose stat data are `st`, if they still match and are not racy. */
   const fromCache = (path: ItemPath.ItemPath, st: StatData | undefined): LocalItem | undefined => {
     if (st === undefined || typeOf(st) !== "file") return undefined;
-    const hit = entryFor(path, st);
+    const hit = known.entryFor(path, st);
     if (hit === undefined || !StatCache.statIs(hit, st) || !settled(hit.readAt, st.mtimeMs)) return undefined;
     return { path, meta: hit.meta, manifest: hit.manifest, chunks: new Map() };
   };
@@ -438,7 +339,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    */
   const cachedPrints = (paths: ReadonlyArray<ItemPath.ItemPath>): ReadonlyArray<Fingerprint.Fingerprint | undefined> =>
     paths.map((path) => {
-      const hit = cache.get(path);
+      const hit = known.get(path);
       return hit !== undefined && matchesStat(path, hit) ? keptPrint(path, hit) : undefined;
     });
 
@@ -465,29 +366,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     const st = statOrUndefined(full(path));
     if (st === undefined) return false;
     if (typeOf(st) !== "file") return true;
-    const hit = cache.get(path);
+    const hit = known.get(path);
     return hit !== undefined && StatCache.statIs(hit, st);
-  };
-
-  /**
-   * The manifest of a version of `path` with content digest `digest`, if the tree has seen it: the
-   * cached one, or one it let go of. (A content digest is a hash of the manifest, so they match.)
-   */
-  const manifestOf = (path: string, digest: string | null): Manifest.Manifest | undefined => {
-    if (digest === null) return undefined;
-    const hit = cache.get(path);
-    return hit !== undefined && StatCache.digestOf(hit) === digest ? hit.manifest : earlier.get(digest);
-  };
-
-  /**
-   * True when content with this digest was seen under another path than `path` (cached there, or let
-   * go of): a file created with it was most likely moved or copied, and the store may hold its chunks.
-   */
-  const seenElsewhere = (path: string, digest: string | null): boolean => {
-    if (digest === null) return false;
-    if (earlier.has(digest)) return true;
-    const own = cache.get(path);
-    return (holdersByDigest().get(digest) ?? 0) > (own !== undefined && StatCache.digestOf(own) === digest ? 1 : 0);
   };
 
   /**
@@ -495,7 +375,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * and persisted with the cache, so an unchanged file is hashed once, not at every comparison.
    */
   const printOf = (path: ItemPath.ItemPath, meta: ItemMeta): Fingerprint.Fingerprint => {
-    const hit = cache.get(path);
+    const hit = known.get(path);
     return hit === undefined || hit.meta !== meta ? Fingerprint.ofItem(sha256, path, meta) : keptPrint(path, hit);
   };
 
@@ -504,7 +384,7 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
    * none), how many items have one, and its entries for paths the listing lacks (sorted): what the
    * tree remembers reading, as a comparison begins (`Expectation`).
    */
-  const recall = (listing: ReadonlyArray<ItemPath.ItemPath>) => cache.recall(listing);
+  const recall = (listing: ReadonlyArray<ItemPath.ItemPath>) => known.recall(listing);
 
   /** An entry's fingerprint (kept with it once computed), whether or not the cache still holds it. */
   const printOfEntry = (path: ItemPath.ItemPath, entry: Cached): Fingerprint.Fingerprint => keptPrint(path, entry);
@@ -520,14 +400,13 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
   };
 
   /** The stat cache, to persist between runs. */
-  const cached = (): ReadonlyArray<readonly [string, Cached]> => [...cache.entries()];
+  const cached = (): ReadonlyArray<readonly [string, Cached]> => [...known.entries()];
   /** Restores a persisted stat cache in place of what is remembered (entries are still checked against stat data before use). */
   const remember = (stored: StatCache.Stored): void => {
-    cache.restore(stored);
-    holders = undefined;
+    known.restore(stored);
   };
 
-  return { root: base, present, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, departed, takeFormer, formerDirectory, cachedPrints, matchesStat, printOf, recall, printOfEntry, printOfEntryInto, kindOf, pathOf, isUnchanged, manifestOf, seenElsewhere, cached, remember, changes: () => changes };
+  return { root: base, present, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, departed: known.departed, takeFormer: known.takeFormer, formerDirectory: known.formerDirectory, cachedPrints, matchesStat, printOf, recall, printOfEntry, printOfEntryInto, kindOf, pathOf, isUnchanged, manifestOf: known.manifestOf, seenElsewhere: known.seenElsewhere, cached, remember, changes: known.changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */
