@@ -113,7 +113,15 @@ export const start = async (options: Options): Promise<Running> => {
   if (spool.damaged) log("the local spool was damaged; it was discarded and the tree will be compared in full");
   const shell: Shell = {
     options,
-    tree: LocalTree.make(options.root, { exclude: [options.spoolDir], onUnreadable: (u) => log(`cannot read ${u.path}: ${u.reason}; keeping the stored version`) }),
+    tree: LocalTree.make(options.root, {
+      exclude: [options.spoolDir],
+      onUnreadable: (u) => log(`cannot read ${u.path}: ${u.reason}; keeping the stored version`),
+      // A file's other names changed with it: they are read as changed too.
+      onStaleLinks: (paths) => {
+        for (const path of paths) shell.dirty.add(path);
+        shell.wake();
+      },
+    }),
     spool,
     view: StoreView.make(),
     dirty: DirtyQueue.make(),

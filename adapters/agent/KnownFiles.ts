@@ -1,8 +1,8 @@
 /**
  * KnownFiles — what the agent knows of the tree's files between reads: the stat cache (`Remembered`)
  * with what it answers beside it, by content digest (the manifests of versions let go of, how many
- * files hold each digest) and by inode (where a file that appeared was before it moved). It counts
- * its own changes, so an unchanged cache need not be saved again.
+ * files hold each digest) and by inode (where a file that appeared was before it moved; a file's
+ * other names). It counts its own changes, so an unchanged cache need not be saved again.
  *
  * @example
  * const known = KnownFiles.make((path) => lstatOrUndefined(`/srv/data/${path}`));
@@ -10,6 +10,7 @@
  * known.entryFor("notes/a.txt", st);          // docs/a.txt's entry, moved here, after `mv docs notes`
  * known.takeFormer("notes/a.txt");            // "docs/a.txt" (once)
  * known.seenElsewhere("c.txt", digest);       // true: another file holds this content
+ * known.staleLinks("a.txt", st);              // ["b.txt"]: a.txt's other name, remembered from before a write
  *
  * @module
  */
@@ -20,6 +21,7 @@ import * as Remembered from "./Remembered.ts";
 import * as StatCache from "./StatCache.ts";
 import type { Cached } from "./StatCache.ts";
 import * as StatCall from "./StatCall.ts";
+import * as TreeScan from "./TreeScan.ts";
 import type { StatData } from "./TreeScan.ts";
 
 /** Most former paths kept for `takeFormer`. */
@@ -134,6 +136,17 @@ export const make = (statAt: FormerPath.StatAt) => {
     return hit !== undefined && StatCache.inodeOfKey(hit.key) !== String(st.ino);
   };
 
+  /**
+   * The other names of the file at `path` (hard links, by inode) whose entries no longer match its
+   * stat data `st`: a write through one name changes the file under all of them, and the watcher
+   * reports only the name written through. None for a file with one name.
+   */
+  const staleLinks = (path: string, st: StatData): ReadonlyArray<ItemPath> => {
+    if ((st.nlink ?? 1) <= 1) return [];
+    const key = TreeScan.statKey(st);
+    return cache.holdersOf(st.ino).filter((p): p is ItemPath => p !== path && !StatCache.keyIs(cache.get(p)!, key));
+  };
+
   /** Where the directory at `dir`, holding `children`, was before it moved (`FormerPath.ofDirectory`). */
   const formerDirectory = (dir: string, children: ReadonlyArray<string>): ItemPath | undefined =>
     FormerPath.ofDirectory(cache, dir, children, statAt) as ItemPath | undefined;
@@ -177,6 +190,7 @@ export const make = (statAt: FormerPath.StatAt) => {
     entryFor,
     takeFormer,
     departed,
+    staleLinks,
     formerDirectory,
     manifestOf,
     seenElsewhere,

@@ -86,15 +86,28 @@ const realOrResolved = (path: string): string => {
 /** The protected directory itself is gone (removed, or replaced by something not a directory): its listing is not "nothing". */
 export class RootGone extends Error {}
 
+/** How a tree is read. */
+export interface Options {
+  /** Absolute paths left out, with their subtrees. */
+  readonly exclude?: ReadonlyArray<string>;
+  /** Told of each item that exists but cannot be read (`read` throws it too). */
+  readonly onUnreadable?: (u: Unreadable) => void;
+  /**
+   * Told of a file's other names (hard links) remembered as they were before the change just read
+   * through one of them: the watcher reports only the name written through.
+   */
+  readonly onStaleLinks?: (paths: ReadonlyArray<ItemPath.ItemPath>) => void;
+}
+
 /** The protected tree. */
 export type LocalTree = ReturnType<typeof make>;
 
 /**
- * A reader of the tree at `root`; `exclude` lists absolute paths (and their subtrees) to skip.
+ * A reader of the tree at `root` (`Options`: paths left out, and what it tells of as it reads).
  *
  * @category constructors
  */
-export const make = (root: string, options: { readonly exclude?: ReadonlyArray<string>; readonly onUnreadable?: (u: Unreadable) => void } = {}) => {
+export const make = (root: string, options: Options = {}) => {
   // A root given through a symbolic link is the directory it leads to (a link itself is no directory
   // to list or watch), and so are excluded paths given through it.
   const base = realOrResolved(root);
@@ -245,6 +258,8 @@ export const make = (root: string, options: { readonly exclude?: ReadonlyArray<s
     // The cache keeps what was read only if the file did not change while it was read.
     const after = small ? statOrUndefined(full(path)) : await lstat(full(path)).catch(() => undefined);
     if (hit !== undefined && StatCache.digestOf(hit) !== meta.digest) known.letGo(hit);
+    const stale = known.staleLinks(path, st);
+    if (stale.length > 0) options.onStaleLinks?.(stale);
     // Its fingerprint is taken now (a few µs beside the read), not by the next comparison of the whole tree.
     if (after !== undefined && TreeScan.statKey(after) === key) known.put(path, { key, readAt: Date.now(), meta, manifest, print: Fingerprint.ofItem(sha256, path, meta) });
     else known.drop(path);

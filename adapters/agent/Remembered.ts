@@ -9,6 +9,7 @@
  * cache.get("docs/a.txt");                 // the entry read back, or a newer one, or undefined
  * cache.set("docs/a.txt", entry);
  * cache.holderOf(4711);                    // "docs/a.txt" when that entry's inode is 4711
+ * cache.holdersOf(4711);                   // ["docs/a.txt", "b.txt"] when b.txt is a hard link to it
  * const { entryAt, gone } = cache.recall(listing);   // by listing index; those the listing lacks
  *
  * @module
@@ -32,6 +33,15 @@ export const make = () => {
   let count = 0;
   /** Which path holds each inode (`StatCache.inodeOfKey`), made the first time one is asked for; checked against the entry on use. */
   let byInode: Map<string, string> | undefined;
+  /** Every path seen with an inode while another path held it too (hard links), beside `byInode`. */
+  const shared = new Map<string, Set<string>>();
+  const index = (inode: string, path: string): void => {
+    const had = byInode!.get(inode);
+    const paths = shared.get(inode);
+    if (paths !== undefined) paths.add(path);
+    else if (had !== undefined && had !== path && holds(had, inode)) shared.set(inode, new Set([had, path]));
+    byInode!.set(inode, path);
+  };
 
   const get = (path: string): StatCache.Cached | undefined => {
     const entry = changed.get(path);
@@ -50,7 +60,7 @@ export const make = () => {
   const set = (path: string, entry: StatCache.Cached): void => {
     if (!has(path)) count++;
     changed.set(path, entry);
-    byInode?.set(StatCache.inodeOfKey(entry.key), path);
+    if (byInode !== undefined) index(StatCache.inodeOfKey(entry.key), path);
   };
 
   /** Drops the entry for `path`; false when there was none. */
@@ -71,6 +81,7 @@ export const make = () => {
     changed.clear();
     count = StatCache.size(s);
     byInode = undefined;
+    shared.clear();
   };
 
   /**
@@ -78,14 +89,40 @@ export const make = () => {
    * them), or undefined. The first call indexes every entry (~10 ms at 100,000).
    */
   const holderOf = (inode: number): string | undefined => {
+    const path = inodes().get(String(inode));
+    return path !== undefined && holds(path, String(inode)) ? path : undefined;
+  };
+
+  /**
+   * Every path whose entry has this inode number (hard links: names of one file), in no set order.
+   * Indexed as `holderOf` is.
+   */
+  const holdersOf = (inode: number): ReadonlyArray<string> => {
+    const key = String(inode);
+    inodes();
+    const seen = shared.get(key);
+    if (seen === undefined) return [holderOf(inode)].filter((p): p is string => p !== undefined);
+    const now = [...seen].filter((p) => holds(p, key));
+    if (now.length > 1) shared.set(key, new Set(now));
+    else {
+      shared.delete(key);
+      if (now.length === 1) byInode!.set(key, now[0]!);
+    }
+    return now;
+  };
+
+  const inodes = (): Map<string, string> => {
     if (byInode === undefined) {
       byInode = new Map();
-      for (let i = 0; i < StatCache.size(stored); i++) byInode.set(StatCache.inodeAt(stored, i), StatCache.pathAt(stored, i));
-      for (const [path, entry] of changed) if (entry !== null) byInode.set(StatCache.inodeOfKey(entry.key), path);
+      for (let i = 0; i < StatCache.size(stored); i++) index(StatCache.inodeAt(stored, i), StatCache.pathAt(stored, i));
+      for (const [path, entry] of changed) if (entry !== null) index(StatCache.inodeOfKey(entry.key), path);
     }
-    const path = byInode.get(String(inode));
-    const entry = path === undefined ? undefined : get(path);
-    return entry !== undefined && StatCache.inodeOfKey(entry.key) === String(inode) ? path : undefined;
+    return byInode;
+  };
+  /** Whether the entry of `path` has this inode now. */
+  const holds = (path: string, inode: string): boolean => {
+    const entry = get(path);
+    return entry !== undefined && StatCache.inodeOfKey(entry.key) === inode;
   };
 
   /** Every entry, in key order. */
@@ -162,5 +199,5 @@ export const make = () => {
     return { entryAt, listed, gone: gone.sort((a, b) => ItemPath.compare(a[0], b[0])) };
   };
 
-  return { get, set, drop, restore, entries, largerThan, recall, holderOf, size: () => count };
+  return { get, set, drop, restore, entries, largerThan, recall, holderOf, holdersOf, size: () => count };
 };

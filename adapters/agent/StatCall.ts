@@ -8,7 +8,7 @@
  * run with `--pending-deprecation`, which would warn of its use) the calls go through `lstatSync`.
  *
  * @example
- * const st = StatCall.lstat("/srv/data/a.txt");   // { size, mtimeMs, ctimeMs, ino, mode }, or undefined when gone
+ * const st = StatCall.lstat("/srv/data/a.txt");   // { size, mtimeMs, ctimeMs, ino, mode, nlink }, or undefined when gone
  * StatCall.kindOf(st!.mode)                        // "file"
  *
  * @module
@@ -39,19 +39,19 @@ export const choose = (calls: Calls, probe: string): Lstat => {
   const [viaSync, viaBinding]: readonly [Lstat, Lstat] = [
     (abs) => {
       const st = calls.lstatSync(abs, { throwIfNoEntry: false });
-      return st === undefined ? undefined : { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode };
+      return st === undefined ? undefined : { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode, nlink: st.nlink };
     },
     (abs) => {
       // A shared array, refilled by the next call: [dev, mode, nlink, uid, gid, rdev, blksize, ino,
       // size, blocks, atime s, ns, mtime s, ns, ctime s, ns, …]; times in milliseconds as lstatSync makes them.
       const s = (calls.binding!.lstat as (path: string, bigint: boolean, req: undefined, throwIfNoEntry: boolean) => Float64Array | undefined)(abs, false, undefined, false);
-      return s === undefined ? undefined : { size: s[8]!, mtimeMs: s[12]! * 1e3 + s[13]! / 1e6, ctimeMs: s[14]! * 1e3 + s[15]! / 1e6, ino: s[7]!, mode: s[1]! };
+      return s === undefined ? undefined : { size: s[8]!, mtimeMs: s[12]! * 1e3 + s[13]! / 1e6, ctimeMs: s[14]! * 1e3 + s[15]! / 1e6, ino: s[7]!, mode: s[1]!, nlink: s[2]! };
     },
   ];
   if (typeof calls.binding?.lstat !== "function") return viaSync;
   try {
     const [a, b] = [viaBinding(probe), viaSync(probe)];
-    const agree = a !== undefined && b !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.mode === b.mode;
+    const agree = a !== undefined && b !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.mode === b.mode && a.nlink === b.nlink;
     return agree ? viaBinding : viaSync;
   } catch {
     return viaSync;

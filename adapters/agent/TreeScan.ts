@@ -33,6 +33,8 @@ export interface StatData {
   readonly ctimeMs: number;
   readonly ino: number;
   readonly mode: number;
+  /** How many names (hard links) the file has, where the call gives it (`StatCall.lstat`; not the scan). */
+  readonly nlink?: number;
 }
 
 /**

@@ -3,8 +3,9 @@
 // path, cached or let go of, is found by digest with its manifest; a path is departed when nothing is
 // there or another file is (a rotated log), not while its own file stays; a file's entry follows it
 // to its new path when its directory moved (a renamed file's own ctime changed, so its entry is not
-// trusted), and the new path says once where it was.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+// trusted), and the new path says once where it was; a write through one name of a file makes its
+// other names (hard links) stale, wherever its moves have taken them.
+import { appendFileSync, linkSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -98,6 +99,52 @@ test("a path is departed when nothing or another file is there; a moved file's e
     assert.is(taken.meta.digest, "d-dir/inside.txt");
     assert.is(known.get("dir/inside.txt"), undefined, "the old path keeps no entry");
     assert.is(known.takeFormer("moved/inside.txt"), "dir/inside.txt");
+  }));
+
+test("a write through one name of a file makes its other names stale, until they are read again", () =>
+  within(async (root) => {
+    writeFileSync(join(root, "a.txt"), "one file, two names\n");
+    linkSync(join(root, "a.txt"), join(root, "b.txt"));
+    writeFileSync(join(root, "single.txt"), "one name\n");
+    const statAt = statAtUnder(root);
+    const known = KnownFiles.make(statAt);
+    for (const name of ["a.txt", "b.txt", "single.txt"]) known.put(name, entryNow(root, name, "d1"));
+    assert.equal(known.staleLinks("a.txt", statAt("a.txt")!), [], "nothing changed yet");
+    appendFileSync(join(root, "a.txt"), "written through a.txt\n");
+    known.put("a.txt", entryNow(root, "a.txt", "d2"));
+    assert.equal(known.staleLinks("a.txt", statAt("a.txt")!), ["b.txt"]);
+    known.put("b.txt", entryNow(root, "b.txt", "d2"));
+    assert.equal(known.staleLinks("b.txt", statAt("b.txt")!), [], "both names read as they are now");
+    appendFileSync(join(root, "single.txt"), "more\n");
+    assert.equal(known.staleLinks("single.txt", statAt("single.txt")!), []);
+    // A name unlinked is no longer one of the file's names.
+    unlinkSync(join(root, "b.txt"));
+    known.drop("b.txt");
+    appendFileSync(join(root, "a.txt"), "again\n");
+    assert.equal(known.staleLinks("a.txt", statAt("a.txt")!), []);
+  }));
+
+test("a file's other name is still found after its directory moved again and again", () =>
+  within(async (root) => {
+    mkdirSync(join(root, "d0"));
+    writeFileSync(join(root, "d0", "f.txt"), "linked\n");
+    linkSync(join(root, "d0", "f.txt"), join(root, "h.txt"));
+    const statAt = statAtUnder(root);
+    const known = KnownFiles.make(statAt);
+    known.put("d0/f.txt", entryNow(root, "d0/f.txt", "d0"));
+    known.put("h.txt", entryNow(root, "h.txt", "d0"));
+    assert.equal(known.staleLinks("h.txt", statAt("h.txt")!), []);
+    for (let i = 1; i <= 3; i++) {
+      renameSync(join(root, `d${i - 1}`), join(root, `d${i}`));
+      const path = `d${i}/f.txt`;
+      // As the agent reads them: the old path found gone, the new one read (a file with another name
+      // is not taken for moved: that name still holds it).
+      known.drop(`d${i - 1}/f.txt`);
+      appendFileSync(join(root, path), `written at ${path}\n`);
+      known.put(path, entryNow(root, path, `d${i}`));
+      // h.txt is not read meanwhile: it stays stale.
+      assert.equal(known.staleLinks(path, statAt(path)!), ["h.txt"], `written through ${path}`);
+    }
   }));
 
 test.run();

@@ -13,7 +13,7 @@ import type { StatData } from "../../adapters/agent/TreeScan.ts";
 
 const viaSync = (abs: string): StatData | undefined => {
   const st = lstatSync(abs, { throwIfNoEntry: false });
-  return st === undefined ? undefined : { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode };
+  return st === undefined ? undefined : { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode, nlink: st.nlink };
 };
 
 /** lstatSync, counting its calls. */
