@@ -11,6 +11,7 @@
  * known.takeFormer("notes/a.txt");            // "docs/a.txt" (once)
  * known.seenElsewhere("c.txt", digest);       // true: another file holds this content
  * known.staleLinks("a.txt", st);              // ["b.txt"]: a.txt's other name, remembered from before a write
+ * known.namesLeft("a.txt", undefined);        // ["b.txt"]: a.txt is gone, and b.txt was another name of it
  *
  * @module
  */
@@ -147,6 +148,19 @@ export const make = (statAt: FormerPath.StatAt) => {
     return cache.holdersOf(st.ino).filter((p): p is ItemPath => p !== path && !StatCache.keyIs(cache.get(p)!, key));
   };
 
+  /**
+   * The other names (hard links, by inode) of the file remembered at `path` when it has left it:
+   * nothing is there now (`st` undefined), or another file is. A write through a name removed or
+   * replaced at once is reported by the watcher under that name only, and was never read there.
+   */
+  const namesLeft = (path: string, st: StatData | undefined): ReadonlyArray<ItemPath> => {
+    const hit = cache.get(path);
+    if (hit === undefined) return [];
+    const inode = StatCache.inodeOfKey(hit.key);
+    if (st !== undefined && String(st.ino) === inode) return [];
+    return cache.holdersOf(Number(inode)).filter((p): p is ItemPath => p !== path);
+  };
+
   /** Where the directory at `dir`, holding `children`, was before it moved (`FormerPath.ofDirectory`). */
   const formerDirectory = (dir: string, children: ReadonlyArray<string>): ItemPath | undefined =>
     FormerPath.ofDirectory(cache, dir, children, statAt) as ItemPath | undefined;
@@ -191,6 +205,7 @@ export const make = (statAt: FormerPath.StatAt) => {
     takeFormer,
     departed,
     staleLinks,
+    namesLeft,
     formerDirectory,
     manifestOf,
     seenElsewhere,

@@ -93,8 +93,10 @@ export interface Options {
   /** Told of each item that exists but cannot be read (`read` throws it too). */
   readonly onUnreadable?: (u: Unreadable) => void;
   /**
-   * Told of a file's other names (hard links) remembered as they were before the change just read
-   * through one of them: the watcher reports only the name written through.
+   * Told of a file's other names (hard links) that may have changed unseen: remembered as they were
+   * before a change just read through one of them, or the other names of a file whose name was just
+   * found gone or replaced (a write through it then went unread). The watcher reports only the name
+   * written through.
    */
   readonly onStaleLinks?: (paths: ReadonlyArray<ItemPath.ItemPath>) => void;
 }
@@ -244,6 +246,11 @@ export const make = (root: string, options: Options = {}) => {
     large.placeChanged(changed);
   };
 
+  /** Tells of a file's other names that may have changed unseen (`Options.onStaleLinks`). */
+  const tellStale = (paths: ReadonlyArray<ItemPath.ItemPath>): void => {
+    if (paths.length > 0) options.onStaleLinks?.(paths);
+  };
+
   const readFileItem = async (path: ItemPath.ItemPath, st: StatData, withBytes: boolean, storeHas?: ReadonlySet<string>): Promise<LocalItem> => {
     const key = TreeScan.statKey(st);
     const hit = known.entryFor(path, st);
@@ -258,8 +265,7 @@ export const make = (root: string, options: Options = {}) => {
     // The cache keeps what was read only if the file did not change while it was read.
     const after = small ? statOrUndefined(full(path)) : await lstat(full(path)).catch(() => undefined);
     if (hit !== undefined && StatCache.digestOf(hit) !== meta.digest) known.letGo(hit);
-    const stale = known.staleLinks(path, st);
-    if (stale.length > 0) options.onStaleLinks?.(stale);
+    tellStale([...known.staleLinks(path, st), ...known.namesLeft(path, st)]);
     // Its fingerprint is taken now (a few µs beside the read), not by the next comparison of the whole tree.
     if (after !== undefined && TreeScan.statKey(after) === key) known.put(path, { key, readAt: Date.now(), meta, manifest, print: Fingerprint.ofItem(sha256, path, meta) });
     else known.drop(path);
@@ -292,6 +298,7 @@ export const make = (root: string, options: Options = {}) => {
   const readNow = async (path: ItemPath.ItemPath, withBytes = true, storeHas?: ReadonlySet<string>): Promise<LocalItem | undefined> => {
     const abs = full(path);
     const gone = (): undefined => {
+      tellStale(known.namesLeft(path, undefined));
       known.letGo(known.get(path));
       known.drop(path);
       return undefined;
@@ -305,6 +312,11 @@ export const make = (root: string, options: Options = {}) => {
       const st = StatCall.lstat(abs);
       if (st === undefined) return gone();
       const type = typeOf(st);
+      // A file remembered here has left (something else is here now): its other names may have changed unseen.
+      if (type !== "file" && known.get(path) !== undefined) {
+        tellStale(known.namesLeft(path, st));
+        known.drop(path);
+      }
       if (type === undefined || isExcluded(abs)) return undefined;
       if (type === "file" && st.size > maxFileBytes) throw unreadable(`it is ${(st.size / 2 ** 30).toFixed(1)} GiB, and files over 4 GiB are not protected yet`);
       if (type === "dir") return { path, meta: metaOf(st, "dir", null, 0, null), manifest: [], chunks: new Map() };

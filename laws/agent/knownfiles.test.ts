@@ -4,7 +4,8 @@
 // there or another file is (a rotated log), not while its own file stays; a file's entry follows it
 // to its new path when its directory moved (a renamed file's own ctime changed, so its entry is not
 // trusted), and the new path says once where it was; a write through one name of a file makes its
-// other names (hard links) stale, wherever its moves have taken them.
+// other names (hard links) stale, wherever its moves have taken them, and so does a name of it
+// found gone or replaced.
 import { appendFileSync, linkSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -145,6 +146,27 @@ test("a file's other name is still found after its directory moved again and aga
       // h.txt is not read meanwhile: it stays stale.
       assert.equal(known.staleLinks(path, statAt(path)!), ["h.txt"], `written through ${path}`);
     }
+  }));
+
+test("a name found gone or replaced gives the file's other names, which may have changed unseen", () =>
+  within(async (root) => {
+    writeFileSync(join(root, "a.txt"), "one file\n");
+    for (const name of ["b.txt", "c.txt"]) linkSync(join(root, "a.txt"), join(root, name));
+    writeFileSync(join(root, "other.txt"), "another file\n");
+    const statAt = statAtUnder(root);
+    const known = KnownFiles.make(statAt);
+    for (const name of ["a.txt", "b.txt", "c.txt", "other.txt"]) known.put(name, entryNow(root, name, `d-${name}`));
+    assert.equal(known.namesLeft("a.txt", statAt("a.txt")), [], "still there: nothing left");
+    // Written through b.txt, which is removed before it is read.
+    appendFileSync(join(root, "b.txt"), "written through b.txt\n");
+    unlinkSync(join(root, "b.txt"));
+    assert.equal([...known.namesLeft("b.txt", undefined)].sort(), ["a.txt", "c.txt"]);
+    known.drop("b.txt");
+    // Written through c.txt, which another file then replaces.
+    appendFileSync(join(root, "c.txt"), "written through c.txt\n");
+    renameSync(join(root, "other.txt"), join(root, "c.txt"));
+    assert.equal(known.namesLeft("c.txt", statAt("c.txt")), ["a.txt"]);
+    assert.equal(known.namesLeft("nothing.txt", undefined), [], "nothing remembered there");
   }));
 
 test.run();

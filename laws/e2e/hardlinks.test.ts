@@ -1,8 +1,9 @@
 // Hard links through the command line: a write, a truncation or a chmod through one name of a file
-// changes it under all its names, and the watcher reports only the name written through. The store
-// follows at every name within seconds (not at the next periodic scan, a minute later), during the
+// changes it under all its names, and the watcher reports only the name written through (also when
+// that name is removed or replaced at once, before the agent reads it). The store follows at every
+// name within seconds (not at the next periodic scan, a minute later), during the
 // live stream and after an agent restart, and a restore of the latest state equals the tree.
-import { appendFileSync, chmodSync, linkSync, mkdirSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, linkSync, mkdirSync, renameSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,6 +45,17 @@ test("a change through one name of a hard-linked file reaches the store at all i
     assert.is(await inSync(tree, connection, 5_000), undefined, "a truncation through another");
     chmodSync(join(tree, "a", "third.bin"), 0o600);
     assert.is(await inSync(tree, connection, 5_000), undefined, "a chmod through the third");
+    // Written through a name that goes at once (the agent never reads it there), or is replaced at once.
+    linkSync(join(tree, "a", "data.bin"), join(tree, "b", "brief.bin"));
+    assert.is(await inSync(tree, connection, 5_000), undefined, "a fourth name");
+    appendFileSync(join(tree, "b", "brief.bin"), "written through a name removed at once\n");
+    unlinkSync(join(tree, "b", "brief.bin"));
+    assert.is(await inSync(tree, connection, 5_000), undefined, "a write through a name removed at once");
+    linkSync(join(tree, "a", "data.bin"), join(tree, "b", "brief.bin"));
+    assert.is(await inSync(tree, connection, 5_000), undefined, "the name made again");
+    appendFileSync(join(tree, "b", "brief.bin"), "written through a name replaced at once\n");
+    renameSync(join(tree, "b", "plain0.txt"), join(tree, "b", "brief.bin"));
+    assert.is(await inSync(tree, connection, 5_000), undefined, "a write through a name replaced at once");
     // Restarted, with a write made while it was down and one just after it starts.
     await stop(agent, "SIGKILL");
     appendFileSync(join(tree, "b", "same.bin"), "written while the agent was down\n");
