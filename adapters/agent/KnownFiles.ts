@@ -149,16 +149,22 @@ export const make = (statAt: FormerPath.StatAt) => {
   };
 
   /**
-   * The other names (hard links, by inode) of the file remembered at `path` when it has left it:
-   * nothing is there now (`st` undefined), or another file is. A write through a name removed or
-   * replaced at once is reported by the watcher under that name only, and was never read there.
+   * The other names (hard links, by inode) of the file remembered at `path` when it has left it
+   * (nothing is there now, `st` undefined, or another file is), where their entries no longer match
+   * their stat data (one `lstat` each). A write through a name removed or replaced at once is
+   * reported by the watcher under that name only, and was never read there. (A renamed file's new
+   * name, read already, matches its entry.)
    */
   const namesLeft = (path: string, st: StatData | undefined): ReadonlyArray<ItemPath> => {
     const hit = cache.get(path);
     if (hit === undefined) return [];
     const inode = StatCache.inodeOfKey(hit.key);
     if (st !== undefined && String(st.ino) === inode) return [];
-    return cache.holdersOf(Number(inode)).filter((p): p is ItemPath => p !== path);
+    return cache.holdersOf(Number(inode)).filter((p): p is ItemPath => {
+      if (p === path) return false;
+      const now = statAt(p);
+      return now === undefined || !StatCache.statIs(cache.get(p)!, now);
+    });
   };
 
   /** Where the directory at `dir`, holding `children`, was before it moved (`FormerPath.ofDirectory`). */

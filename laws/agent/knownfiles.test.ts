@@ -167,6 +167,12 @@ test("a name found gone or replaced gives the file's other names, which may have
     renameSync(join(root, "other.txt"), join(root, "c.txt"));
     assert.equal(known.namesLeft("c.txt", statAt("c.txt")), ["a.txt"]);
     assert.equal(known.namesLeft("nothing.txt", undefined), [], "nothing remembered there");
+    // A renamed file's new name, read already (its entry matches), is nothing to look at again.
+    writeFileSync(join(root, "plain.txt"), "renamed\n");
+    known.put("plain.txt", entryNow(root, "plain.txt", "d-plain"));
+    renameSync(join(root, "plain.txt"), join(root, "renamed.txt"));
+    known.put("renamed.txt", entryNow(root, "renamed.txt", "d-plain"));
+    assert.equal(known.namesLeft("plain.txt", undefined), []);
   }));
 
 test.run();
