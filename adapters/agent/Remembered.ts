@@ -43,6 +43,20 @@ export const make = () => {
     byInode!.set(inode, path);
   };
 
+  /** Takes `path` out of the set of paths sharing its entry's inode, so the sets hold only entries there are. */
+  const unshare = (path: string): void => {
+    if (shared.size === 0) return;
+    const entry = get(path);
+    const inode = entry === undefined ? undefined : StatCache.inodeOfKey(entry.key);
+    const paths = inode === undefined ? undefined : shared.get(inode);
+    if (paths === undefined) return;
+    paths.delete(path);
+    if (paths.size > 1) return;
+    shared.delete(inode!);
+    // The one left is the holder `byInode` names.
+    for (const left of paths) byInode!.set(inode!, left);
+  };
+
   const get = (path: string): StatCache.Cached | undefined => {
     const entry = changed.get(path);
     if (entry !== undefined) return entry ?? undefined;
@@ -59,6 +73,7 @@ export const make = () => {
   /** Adds or replaces the entry for `path`. */
   const set = (path: string, entry: StatCache.Cached): void => {
     if (!has(path)) count++;
+    else unshare(path);
     changed.set(path, entry);
     if (byInode !== undefined) index(StatCache.inodeOfKey(entry.key), path);
   };
@@ -69,6 +84,7 @@ export const make = () => {
     if (entry === null) return false;
     const isStored = StatCache.indexOf(stored, path) >= 0;
     if (entry === undefined && !isStored) return false;
+    unshare(path);
     count--;
     if (isStored) changed.set(path, null);
     else changed.delete(path);

@@ -37,32 +37,32 @@ test("a change through one name of a hard-linked file reaches the store at all i
   let agent = protect();
   try {
     assert.is(await inSync(tree, connection, 20_000), undefined, "the upload");
-    // Each change through one name, the others left for the agent to find; 5 s is well inside the
+    // Each change through one name, the others left for the agent to find; 10 s is well inside the
     // periodic scan's minute.
     appendFileSync(join(tree, "a", "data.bin"), "appended through a/data.bin\n");
-    assert.is(await inSync(tree, connection, 5_000), undefined, "an append through one name");
+    assert.is(await inSync(tree, connection, 10_000), undefined, "an append through one name");
     truncateSync(join(tree, "b", "same.bin"), 20);
-    assert.is(await inSync(tree, connection, 5_000), undefined, "a truncation through another");
+    assert.is(await inSync(tree, connection, 10_000), undefined, "a truncation through another");
     chmodSync(join(tree, "a", "third.bin"), 0o600);
-    assert.is(await inSync(tree, connection, 5_000), undefined, "a chmod through the third");
+    assert.is(await inSync(tree, connection, 10_000), undefined, "a chmod through the third");
     // Written through a name that goes at once (the agent never reads it there), or is replaced at once.
     linkSync(join(tree, "a", "data.bin"), join(tree, "b", "brief.bin"));
-    assert.is(await inSync(tree, connection, 5_000), undefined, "a fourth name");
+    assert.is(await inSync(tree, connection, 10_000), undefined, "a fourth name");
     appendFileSync(join(tree, "b", "brief.bin"), "written through a name removed at once\n");
     unlinkSync(join(tree, "b", "brief.bin"));
-    assert.is(await inSync(tree, connection, 5_000), undefined, "a write through a name removed at once");
+    assert.is(await inSync(tree, connection, 10_000), undefined, "a write through a name removed at once");
     linkSync(join(tree, "a", "data.bin"), join(tree, "b", "brief.bin"));
-    assert.is(await inSync(tree, connection, 5_000), undefined, "the name made again");
+    assert.is(await inSync(tree, connection, 10_000), undefined, "the name made again");
     appendFileSync(join(tree, "b", "brief.bin"), "written through a name replaced at once\n");
     renameSync(join(tree, "b", "plain0.txt"), join(tree, "b", "brief.bin"));
-    assert.is(await inSync(tree, connection, 5_000), undefined, "a write through a name replaced at once");
+    assert.is(await inSync(tree, connection, 10_000), undefined, "a write through a name replaced at once");
     // Restarted, with a write made while it was down and one just after it starts.
     await stop(agent, "SIGKILL");
     appendFileSync(join(tree, "b", "same.bin"), "written while the agent was down\n");
     agent = protect();
     assert.is(await inSync(tree, connection, 20_000), undefined, "the restart");
     appendFileSync(join(tree, "a", "third.bin"), "and once more\n");
-    assert.is(await inSync(tree, connection, 5_000), undefined, "an append after the restart");
+    assert.is(await inSync(tree, connection, 10_000), undefined, "an append after the restart");
     const to = join(work, "restored");
     const restored = await tidemark(["restore", ...connection, "--to", to]);
     assert.is(restored.code, 0, restored.stderr);
