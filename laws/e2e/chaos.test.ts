@@ -4,8 +4,9 @@
 // of the tree and back, symbolic and hard links, mode changes, a file turned into a directory,
 // names with spaces and other scripts) while `tidemark protect` runs, with the agent and the store
 // killed with SIGKILL on a fixed schedule (and changes made while the agent is down). At quiet
-// points the tree must be in sync within seconds, and at the end a restore of the latest state and
-// of each quiet point's sequence number must equal the tree as it was then.
+// points the tree must be in sync within seconds, and is marked with a checkpoint; at the end a
+// restore of the latest state, and of each quiet point by its sequence number, its time and its
+// checkpoint, must equal the tree as it was then.
 // TIDEMARK_E2E_SEED picks another run (a failure prints its seed and keeps its directory, with a
 // journal of the operations).
 import { appendFile, chmod, link, mkdir, mkdtemp, open, readdir, readFile, rename, rm, symlink, truncate, writeFile } from "node:fs/promises";
@@ -196,7 +197,7 @@ test(`random changes with agent and store killed on a schedule (seed ${seed}): i
       last = v.stdout.split("\n").slice(0, 6).join("\n");
       return v.code === 0;
     }, ms, 300)) === true;
-  const points: Array<{ readonly seq: number; readonly tree: Snapshot }> = [];
+  const points: Array<{ readonly seq: number; readonly at: string; readonly label: string; readonly tree: Snapshot }> = [];
   let passed = false;
   try {
     assert.ok(await inSync(30_000), `the upload: ${last}`);
@@ -205,7 +206,11 @@ test(`random changes with agent and store killed on a schedule (seed ${seed}): i
       if (r % 8 === 3) {
         assert.ok(await inSync(15_000), `not in sync 15 s after round ${r}: ${last}\n${agent.output().slice(-2000)}`);
         const status = JSON.parse((await tidemark(["status", ...connection, "--json"])).stdout) as { sources: Array<{ head: { seq: number } }> };
-        points.push({ seq: status.sources[0]!.head.seq, tree: await snapshot(run.tree) });
+        const at = new Date().toISOString();
+        const label = `quiet-${r}`;
+        const marked = await tidemark(["checkpoint", ...connection, label]);
+        assert.is(marked.code, 0, marked.stderr);
+        points.push({ seq: status.sources[0]!.head.seq, at, label, tree: await snapshot(run.tree) });
       } else if (r === 6 || r === 20) {
         await stop(agent, "SIGKILL");
         await burst(run);
@@ -225,7 +230,11 @@ test(`random changes with agent and store killed on a schedule (seed ${seed}): i
       return snapshot(to);
     };
     assert.equal(differences(await restoredAs([]), await snapshot(run.tree)), [], "the latest state");
-    for (const p of points) assert.equal(differences(await restoredAs(["--seq", String(p.seq)]), p.tree), [], `the tree at seq ${p.seq}`);
+    for (const p of points) {
+      assert.equal(differences(await restoredAs(["--seq", String(p.seq)]), p.tree), [], `the tree at seq ${p.seq}`);
+      assert.equal(differences(await restoredAs(["--at", p.at]), p.tree), [], `the tree at ${p.at}`);
+      assert.equal(differences(await restoredAs(["--checkpoint", p.label]), p.tree), [], `the tree at checkpoint ${p.label}`);
+    }
     passed = true;
   } finally {
     await stop(agent, "SIGKILL");
