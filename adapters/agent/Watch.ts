@@ -83,12 +83,38 @@ export const start = (shell: Shell, watching: boolean): Running => {
     });
   };
 
-  const unwatch = (abs: string): void => {
-    for (const [dir, w] of watchers) {
-      if (dir !== abs && !dir.startsWith(abs + sep)) continue;
+  const within = (dir: string, abs: string): boolean => dir === abs || dir.startsWith(abs + sep);
+  /**
+   * Watches taken off their paths while new ones are made there, each closed once its path's new
+   * watch exists (or the new walk is over). Closed first, the old watch took the new one with it
+   * under Deno: seen by hand, a directory moved out and back in was never watched again.
+   */
+  const retiring = new Map<string, FSWatcher>();
+  const closeRetired = (abs: string): void => {
+    for (const [dir, w] of retiring) {
+      if (!within(dir, abs)) continue;
       w.close();
+      retiring.delete(dir);
+    }
+  };
+  /** Takes the watches of `abs` and below off their paths, to be closed once new ones are made. */
+  const retire = (abs: string): void => {
+    closeRetired(abs);
+    for (const [dir, w] of watchers) {
+      if (!within(dir, abs)) continue;
+      retiring.set(dir, w);
       watchers.delete(dir);
     }
+  };
+  const unwatch = (abs: string): void => {
+    retire(abs);
+    closeRetired(abs);
+  };
+  /** Watches `abs` and below anew: new watches first, then the old ones closed. */
+  const rewatch = async (abs: string): Promise<void> => {
+    retire(abs);
+    await walk(abs);
+    closeRetired(abs);
   };
 
   /**
@@ -127,6 +153,8 @@ export const start = (shell: Shell, watching: boolean): Running => {
       });
       w.on("error", () => unwatch(abs));
       watchers.set(abs, w);
+      retiring.get(abs)?.close();
+      retiring.delete(abs);
     } catch (e) {
       // Gone already: its parent's event brought it to the dirty set. Anything else (the kernel's
       // limit on watches) leaves the directory to the periodic scan, and says so once.
@@ -154,8 +182,7 @@ export const start = (shell: Shell, watching: boolean): Running => {
     const st = await lstat(abs).catch(() => undefined);
     if (st === undefined) return unwatch(abs);
     if (!st.isDirectory()) return;
-    unwatch(abs);
-    await walk(abs);
+    await rewatch(abs);
     // Whatever landed in it before its watch existed.
     const path = shell.tree.pathOf(abs);
     if (path === undefined) return;
@@ -178,11 +205,11 @@ export const start = (shell: Shell, watching: boolean): Running => {
   const checkRoot = (): void => {
     const now = identityOf();
     if (now === rootIdentity) return;
-    unwatch(root);
+    if (now === undefined || !watching) unwatch(root);
     if (now === undefined) sayGone();
     else {
       shell.log(`${root} is ${rootIdentity === undefined ? "back" : "another directory now"}: comparing it with the store`);
-      if (watching) void walk(root);
+      if (watching) void rewatch(root);
       overflow = true;
       shell.wake();
     }

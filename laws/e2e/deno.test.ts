@@ -1,6 +1,7 @@
 // The same command line under Deno and Node, talking to each other: a Deno agent protecting into a
-// Node store, and a Node agent into a Deno store; each must bring the store in sync with a live tree.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+// Node store, and a Node agent into a Deno store; each must bring the store in sync with a live tree,
+// also after a directory of it is moved out of the tree and back and written in.
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite } from "uvu";
@@ -27,6 +28,18 @@ const pair = (storeRuntime: Runtime, agentRuntime: Runtime) =>
       assert.ok(await until(verify, 60_000, 300), `no upload:\n${agent.output()}\n${store.output()}`);
       await writeFile(join(tree, "live.txt"), `written while ${agentRuntime} protects\n`);
       assert.ok(await until(verify, 30_000, 300), `no live change:\n${agent.output()}`);
+      // Out and back in: its watches are made anew (under Deno, closing the old ones first lost the new).
+      await mkdir(join(tree, "roundtrip", "inner"), { recursive: true });
+      assert.ok(await until(verify, 30_000, 300), `no new directory:\n${agent.output()}`);
+      await rename(join(tree, "roundtrip"), join(work, `${agentRuntime}-away`));
+      await new Promise((r) => setTimeout(r, 100));
+      await rename(join(work, `${agentRuntime}-away`), join(tree, "roundtrip"));
+      for (const ms of [0, 100, 300, 1000]) {
+        await new Promise((r) => setTimeout(r, ms));
+        await writeFile(join(tree, "roundtrip", "inner", `after${ms}.txt`), "written after the round trip\n");
+        await writeFile(join(tree, "roundtrip", `after${ms}.txt`), "written after the round trip\n");
+      }
+      assert.ok(await until(verify, 10_000, 300), `a change in a directory moved out and back was missed:\n${agent.output()}`);
     } finally {
       assert.is(await stop(agent), 0, agent.output());
       assert.is(await stop(store), 0, store.output());
