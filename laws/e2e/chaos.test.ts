@@ -15,7 +15,7 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { bytes, differences, random, type Running, snapshot, type Snapshot, start, startStore, stop, tidemark, until } from "./harness.ts";
+import { bytes, differences, random, restoredTree, type Running, snapshot, type Snapshot, start, startStore, stop, tidemark, until } from "./harness.ts";
 
 const seed = Number(process.env["TIDEMARK_E2E_SEED"] ?? 10);
 const rounds = 24;
@@ -223,12 +223,7 @@ test(`random changes with agent and store killed on a schedule (seed ${seed}): i
       await pause(rnd() * 400);
     }
     assert.ok(await inSync(30_000), `not in sync 30 s after the last round: ${last}\n${agent.output().slice(-2000)}`);
-    const restoredAs = async (args: ReadonlyArray<string>): Promise<Snapshot> => {
-      const to = join(work, fresh("restored-"));
-      const restored = await tidemark(["restore", ...connection, "--to", to, ...args], 120_000);
-      assert.is(restored.code, 0, restored.stderr);
-      return snapshot(to);
-    };
+    const restoredAs = (args: ReadonlyArray<string>): Promise<Snapshot> => restoredTree(connection, join(work, fresh("restored-")), args, 120_000);
     assert.equal(differences(await restoredAs([]), await snapshot(run.tree)), [], "the latest state");
     for (const p of points) {
       assert.equal(differences(await restoredAs(["--seq", String(p.seq)]), p.tree), [], `the tree at seq ${p.seq}`);

@@ -135,6 +135,17 @@ export const snapshot = async (root: string): Promise<Snapshot> => {
   return out;
 };
 
+/**
+ * Restores a source into `to` through the command line (`connection`: the store and source flags;
+ * `args`: a point such as `--seq N`, or paths) and reads back what it wrote. Throws with the
+ * command's error output when it does not exit 0.
+ */
+export const restoredTree = async (connection: ReadonlyArray<string>, to: string, args: ReadonlyArray<string> = [], timeoutMs = 60_000): Promise<Snapshot> => {
+  const restored = await tidemark(["restore", ...connection, "--to", to, ...args], timeoutMs);
+  if (restored.code !== 0) throw new Error(`restore ${args.join(" ")} exited ${restored.code}: ${restored.stderr}`);
+  return snapshot(to);
+};
+
 /** The paths where two snapshots differ (empty when equal). */
 export const differences = (a: Snapshot, b: Snapshot): ReadonlyArray<string> =>
   [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
