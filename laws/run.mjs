@@ -1,6 +1,6 @@
 /**
- * The test command: type-check (tsc and deno check), run every law and test under Node with uvu, run the core laws and
- * the store compliance suite again under Deno, and end with one plain line `N passed, N failed` counted over both runtimes.
+ * The test command: type-check (tsc and deno check), run every law and test under Node with uvu, run the core laws,
+ * the store compliance suite, the transport suite and the watch suite again under Deno, and end with one plain line `N passed, N failed` counted over both runtimes.
  * Exits non-zero on any failure.
  *
  * Plain JavaScript, so the runner itself needs no TypeScript loader.
@@ -69,8 +69,10 @@ const main = async () => {
     const store = totals(await sh(bin("deno"), ["run", "--quiet", ...storeFlags, "laws/store/all.ts"], { NO_COLOR: "1" }));
     console.log("# Deno: the transport suite (in-memory link and TCP on 127.0.0.1)");
     const wire = totals(await sh(bin("deno"), ["run", "--quiet", ...storeFlags, "--allow-net=127.0.0.1", "laws/wire/all.ts"], { NO_COLOR: "1" }));
-    passed += core.passed + store.passed + wire.passed;
-    failed += core.failed + store.failed + wire.failed;
+    console.log("# Deno: the watch suite (Deno.watchFs over the tree, against a store on disk)");
+    const watching = totals(await sh(bin("deno"), ["run", "--quiet", "--allow-all", "laws/agent/watching.ts"], { NO_COLOR: "1" }));
+    passed += core.passed + store.passed + wire.passed + watching.passed;
+    failed += core.failed + store.failed + wire.failed + watching.failed;
   }
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;

@@ -15,9 +15,11 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { bytes, differences, random, restoredTree, type Running, snapshot, type Snapshot, start, startStore, stop, tidemark, until } from "./harness.ts";
+import { bytes, differences, random, restoredTree, type Running, type Runtime, snapshot, type Snapshot, start, startStore, stop, tidemark, until } from "./harness.ts";
 
 const seed = Number(process.env["TIDEMARK_E2E_SEED"] ?? 10);
+/** TIDEMARK_E2E_AGENT=deno runs the agent under Deno (the store stays under Node). */
+const agentRuntime: Runtime = process.env["TIDEMARK_E2E_AGENT"] === "deno" ? "deno" : "node";
 const rounds = 24;
 // Choices and content come from streams of their own: content drawn from the choices' stream would
 // consume it by amounts that depend on it, and runs of different seeds would soon fall into step.
@@ -188,7 +190,7 @@ test(`random changes with agent and store killed on a schedule (seed ${seed}): i
   }
   let store = await startStore(join(work, "store"));
   const connection = ["--store", store.address, "--source", "chaos"];
-  const protect = (): Running => start(["protect", run.tree, ...connection, "--spool", join(work, "spool")]);
+  const protect = (): Running => start(["protect", run.tree, ...connection, "--spool", join(work, "spool")], agentRuntime);
   let agent = protect();
   let last = "";
   const inSync = async (ms: number): Promise<boolean> =>
