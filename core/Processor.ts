@@ -24,7 +24,7 @@ import * as Event from "./Event.ts";
 import type { KeyRange } from "./Fingerprint.ts";
 import type { KnownItem, LocalItem } from "./ItemMeta.ts";
 import * as ItemMeta from "./ItemMeta.ts";
-import type { ItemPath } from "./ItemPath.ts";
+import { compare, type ItemPath } from "./ItemPath.ts";
 import { initial, isAllowed, type ProcessorEvent, type ProcessorState } from "./ProcessorState.ts";
 import * as Step from "./ProcessorStep.ts";
 import { evolve } from "./ProcessorEvolve.ts";
@@ -38,7 +38,14 @@ export type Command =
   | { readonly _tag: "ReceiveStoreMetadata"; readonly at: number; readonly range: KeyRange; readonly entries: ReadonlyArray<readonly [ItemPath, KnownItem]> }
   | { readonly _tag: "MatchRange"; readonly at: number; readonly range: KeyRange }
   | { readonly _tag: "ReceiveItemMetadata"; readonly at: number; readonly items: ReadonlyArray<readonly [ItemPath, KnownItem | null]> }
-  | { readonly _tag: "ProcessItem"; readonly at: number; readonly path: ItemPath; readonly local: LocalItem | undefined; readonly movedFrom?: ItemPath | undefined }
+  | {
+    readonly _tag: "ProcessItem";
+    readonly at: number;
+    readonly path: ItemPath;
+    readonly local: LocalItem | undefined;
+    readonly movedFrom?: MovedFrom | undefined;
+    readonly movedTo?: MovedTo | undefined;
+  }
   | {
     readonly _tag: "CaptureChange";
     readonly at: number;
@@ -64,6 +71,19 @@ export type Command =
 export interface MovedFrom {
   readonly path: ItemPath;
   readonly known: KnownItem;
+}
+
+/**
+ * Where the shell believes an item the store holds, gone from the host, went while nobody watched: a
+ * directory (found through its files, by inode) at a path ahead of the cursor, as the host has it
+ * (`local`), and what the store holds there. Used only for a directory, when the store holds none there.
+ *
+ * @category models
+ */
+export interface MovedTo {
+  readonly path: ItemPath;
+  readonly local: LocalItem;
+  readonly known: KnownItem | undefined;
 }
 
 /** Why a command was refused. @category errors */
@@ -130,20 +150,32 @@ const processItem = (c: Extract<Command, { _tag: "ProcessItem" }>, s: ProcessorS
   const step = Step.next(s);
   if (step._tag !== "ProcessItem" || step.path !== c.path) return outOfStep(c, step, `cannot process ${JSON.stringify(c.path)} now`);
   const origin: Event.Origin = s._tag === "upload" ? "upload" : "resync";
-  const moved = c.movedFrom === undefined ? undefined : renameFrom(s, c.movedFrom, c, step.remote);
+  const moved = movedHere(s, c, step.remote, origin) ?? movedAway(s, c, step.remote, origin);
   const bodies = moved ?? Difference.events(c.path, c.local, step.remote ?? undefined, origin);
   return E.right([...number(s, c.at, bodies), { _tag: "ItemProcessed", path: c.path }]);
 };
 
-/** A rename hint is used only when it is safe: the source is flagged ahead, known in the store with this content. */
-const renameFrom = (
-  s: ProcessorState,
-  from: ItemPath,
-  c: Extract<Command, { _tag: "ProcessItem" }>,
-  target: KnownItem | null,
-): ReadonlyArray<Event.EventBody> | undefined => {
-  const source = Step.flagAt(s, from)?.remote;
-  return source == null ? undefined : renamed(from, source, c.path, c.local, target ?? undefined, s._tag === "upload" ? "upload" : "resync", ["file"]);
+/**
+ * The item being processed as moved here from `movedFrom`, when that is safe: the source is still
+ * ahead of the cursor (not yet compared), and the store holds there this content (as the flags know
+ * it, else as the shell asked).
+ */
+const movedHere = (s: ProcessorState, c: Extract<Command, { _tag: "ProcessItem" }>, target: KnownItem | null, origin: Event.Origin): ReadonlyArray<Event.EventBody> | undefined => {
+  const from = c.movedFrom;
+  if (from === undefined || Step.isBehindCursor(s, from.path)) return undefined;
+  const flagged = Step.flagAt(s, from.path)?.remote;
+  const source = flagged === undefined ? from.known : flagged;
+  return source === null ? undefined : renamed(from.path, source, c.path, c.local, target ?? undefined, origin, ["file", "dir"]);
+};
+
+/**
+ * The directory being processed, gone from the host, as moved to `movedTo`, when that is safe: the
+ * target is ahead of it (not yet compared), and the store holds no item there.
+ */
+const movedAway = (s: ProcessorState, c: Extract<Command, { _tag: "ProcessItem" }>, source: KnownItem | null, origin: Event.Origin): ReadonlyArray<Event.EventBody> | undefined => {
+  const to = c.movedTo;
+  if (to === undefined || c.local !== undefined || source === null || to.known !== undefined || Step.isBehindCursor(s, to.path) || compare(to.path, c.path) <= 0) return undefined;
+  return renamed(c.path, source, to.path, to.local, undefined, origin, ["dir"]);
 };
 
 /**
@@ -161,8 +193,8 @@ const renamed = (
   kinds: ReadonlyArray<ItemMeta.ItemMeta["type"]>,
 ): ReadonlyArray<Event.EventBody> | undefined => {
   if (local === undefined || from === path || !kinds.includes(local.meta.type) || !ItemMeta.sameContent(source.meta, local.meta)) return undefined;
-  // A directory moved into its own subtree is no move the store can make.
-  if (local.meta.type === "dir" && path.startsWith(`${from}/`)) return undefined;
+  // A directory moved into its own subtree, or out of it into its parent's place, is no move the store can make.
+  if (local.meta.type === "dir" && (path.startsWith(`${from}/`) || from.startsWith(`${path}/`))) return undefined;
   return [{ _tag: "ItemRenamed", from, path, meta: local.meta, base: ItemMeta.baseOf(source.meta), targetBase: ItemMeta.baseOf(target?.meta), origin }];
 };
 

@@ -148,6 +148,7 @@ export const start = async (options: Options): Promise<Running> => {
     itemsTotal: 0,
     syncStartedAt: Date.now(),
     itemsDone: 0,
+    goneSearched: 0,
     bytesSent: 0,
     wake: () => {},
   };

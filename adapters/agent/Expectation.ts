@@ -67,6 +67,10 @@ export const take = (tree: LocalTree.LocalTree, listing: ReadonlyArray<ItemPath>
   return { entryAt, gone, goneKeys: gone.map(([p]) => p), printStates: new Uint8Array(n), lanes: new Uint32Array(4 * n), checked: new Uint8Array(n) };
 };
 
+/** The remembered files the listing lacks below directory `dir`, in key order. */
+export const goneBelow = (x: Expectation, dir: ItemPath): ReadonlyArray<readonly [ItemPath, LocalTree.Cached]> =>
+  goneIn(x, { gte: `${dir}/`, lt: `${dir}0` }); // every path below it: "/" < "0"
+
 /** Records listed item `n`'s expected fingerprint. */
 const learn = (x: Expectation, n: number, print: Fingerprint.Fingerprint | null): void => {
   x.printStates[n] = print === null ? none : learnt;

@@ -12,6 +12,8 @@
  * known.seenElsewhere("c.txt", digest);       // true: another file holds this content
  * known.staleLinks("a.txt", st);              // ["b.txt"]: a.txt's other name, remembered from before a write
  * known.namesLeft("a.txt", undefined);        // ["b.txt"]: a.txt is gone, and b.txt was another name of it
+ * known.predecessorOf("notes", children, gone); // "docs": notes/a.txt was docs/a.txt (remembered, not listed now)
+ * known.successorOf("docs", gone, listing);     // "notes": where docs/a.txt, remembered, is now notes/a.txt
  *
  * @module
  */
@@ -171,6 +173,22 @@ export const make = (statAt: FormerPath.StatAt) => {
   const formerDirectory = (dir: string, children: ReadonlyArray<string>): ItemPath | undefined =>
     FormerPath.ofDirectory(cache, dir, children, statAt) as ItemPath | undefined;
 
+  /** Paths and inodes of remembered entries. */
+  const inodesOf = (entries: ReadonlyArray<readonly [string, Cached]>): ReadonlyArray<readonly [string, number]> =>
+    entries.map(([p, entry]) => [p, Number(StatCache.inodeOfKey(entry.key))] as const);
+  /**
+   * Where the directory now at `dir`, holding `children`, was before it moved while nobody watched
+   * (`FormerPath.predecessorOf`), through the entries of files remembered at paths the tree lacks (`gone`).
+   */
+  const predecessorOf = (dir: string, children: ReadonlyArray<string>, gone: ReadonlyArray<readonly [string, Cached]>): ItemPath | undefined =>
+    FormerPath.predecessorOf(dir, children, inodesOf(gone), statAt) as ItemPath | undefined;
+  /**
+   * Where the directory gone from `dir` is now (`FormerPath.successorOf`), through the entries of the
+   * files remembered below it (`gone`, in key order) and the tree's items now (`listing`).
+   */
+  const successorOf = (dir: string, gone: ReadonlyArray<readonly [string, Cached]>, listing: ReadonlyArray<string>): ItemPath | undefined =>
+    FormerPath.successorOf(dir, inodesOf(gone.slice(0, 4)), listing, statAt) as ItemPath | undefined;
+
   /**
    * The manifest of a version of `path` with content digest `digest`, if the tree has seen it: the
    * cached one, or one let go of. (A content digest is a hash of the manifest, so they match.)
@@ -213,6 +231,8 @@ export const make = (statAt: FormerPath.StatAt) => {
     staleLinks,
     namesLeft,
     formerDirectory,
+    predecessorOf,
+    successorOf,
     manifestOf,
     seenElsewhere,
     restore,

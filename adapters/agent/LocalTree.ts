@@ -433,7 +433,7 @@ export const make = (root: string, options: Options = {}) => {
     known.restore(stored);
   };
 
-  return { root: base, present, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, departed: known.departed, takeFormer: known.takeFormer, formerDirectory: known.formerDirectory, cachedPrints, matchesStat, printOf, recall, printOfEntry, printOfEntryInto, kindOf, pathOf, isUnchanged, manifestOf: known.manifestOf, seenElsewhere: known.seenElsewhere, cached, remember, changes: known.changes };
+  return { root: base, present, list, prescan, helpPrescan, placeChanged, read, readAhead, peek, departed: known.departed, takeFormer: known.takeFormer, formerDirectory: known.formerDirectory, predecessorOf: known.predecessorOf, successorOf: known.successorOf, cachedPrints, matchesStat, printOf, recall, printOfEntry, printOfEntryInto, kindOf, pathOf, isUnchanged, manifestOf: known.manifestOf, seenElsewhere: known.seenElsewhere, cached, remember, changes: known.changes };
 };
 
 /** True for the error `read` throws on an item that exists but cannot be read. */

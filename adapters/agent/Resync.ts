@@ -16,7 +16,7 @@ import * as Event from "../../core/Event.ts";
 import * as ItemMeta from "../../core/ItemMeta.ts";
 import * as Manifest from "../../core/Manifest.ts";
 import type { KnownItem, LocalItem } from "../../core/ItemMeta.ts";
-import type { ItemPath } from "../../core/ItemPath.ts";
+import { compare, firstAtOrAfter, type ItemPath } from "../../core/ItemPath.ts";
 import * as Processor from "../../core/Processor.ts";
 import * as Protocol from "../../core/Protocol.ts";
 import * as Step from "../../core/ProcessorStep.ts";
@@ -107,6 +107,7 @@ const compareAgainst = (shell: Shell, listing: ReadonlyArray<ItemPath>, expect =
   shell.fingerprints = new Map();
   shell.prefetched.clear();
   shell.expected = expect ? Expectation.take(shell.tree, listing) : undefined;
+  shell.goneSearched = 0;
   shell.verified = undefined;
 };
 
@@ -166,7 +167,13 @@ export const step = async (shell: Shell, next: Step.Step): Promise<void> => {
       return;
     case "ProcessItem": {
       const local = await readLocal(shell, next.path, next.remote);
-      await decide(shell, { _tag: "ProcessItem", at: Date.now(), path: next.path, local });
+      const movedFrom = await movedHereFrom(shell, next.path, local, next.remote);
+      // The store's items below the former path that are not here now are gone (asked before the move is sent).
+      if (movedFrom !== undefined) await queueGoneBelow(shell, next.path, movedFrom.path);
+      const movedTo = movedFrom === undefined ? await movedAwayTo(shell, next.path, local, next.remote) : undefined;
+      await decide(shell, { _tag: "ProcessItem", at: Date.now(), path: next.path, local, movedFrom, movedTo });
+      // The store's items moved with it that are not here are gone (asked once the move is made).
+      if (movedTo !== undefined) await queueGoneBelow(shell, movedTo.path);
       shell.itemsDone++;
       return;
     }
@@ -268,6 +275,44 @@ const movedFrom = async (shell: Shell, former: ItemPath | undefined, local: Loca
   if (former === undefined || local === undefined || (known !== undefined && ItemMeta.sameContent(known.meta, local.meta))) return undefined;
   const there = await lookup(shell, former);
   return there === undefined ? undefined : { path: former, known: there };
+};
+
+/** Most directories new or gone that one comparison looks for elsewhere (each search is a few passes over a list). */
+const goneSearches = 64;
+
+/**
+ * Where a directory new to the store came from, when it moved while nobody watched (found through
+ * its files among those remembered at paths the tree no longer has: `FormerPath.predecessorOf`): a
+ * path ahead of the cursor where the store holds a directory. Looked for at most `goneSearches` times
+ * a comparison.
+ */
+const movedHereFrom = async (shell: Shell, path: ItemPath, local: LocalItem | undefined, remote: KnownItem | null): Promise<Processor.MovedFrom | undefined> => {
+  const expected = shell.expected;
+  if (!isSyncing(shell.state) || expected === undefined || expected.gone.length === 0 || remote !== null || local?.meta.type !== "dir") return undefined;
+  if (shell.goneSearched++ >= goneSearches) return undefined;
+  const first = firstAtOrAfter(shell.listing, `${path}/`);
+  const children = shell.listing.slice(first, first + 16).filter((p) => p.startsWith(`${path}/`));
+  const former = shell.tree.predecessorOf(path, children, expected.gone);
+  if (former === undefined || Step.isBehindCursor(shell.state, former)) return undefined;
+  const known = await lookup(shell, former);
+  return known?.meta.type === "dir" ? { path: former, known } : undefined;
+};
+
+/**
+ * Where a directory the store holds, gone from the tree, went while nobody watched (found through
+ * the files remembered below it: `FormerPath.successorOf`): a directory ahead of it and of the
+ * cursor, where the store holds nothing. Looked for at most `goneSearches` times a comparison.
+ */
+const movedAwayTo = async (shell: Shell, path: ItemPath, local: LocalItem | undefined, remote: KnownItem | null): Promise<Processor.MovedTo | undefined> => {
+  const expected = shell.expected;
+  if (!isSyncing(shell.state) || local !== undefined || remote?.meta.type !== "dir" || expected === undefined) return undefined;
+  const gone = Expectation.goneBelow(expected, path);
+  if (gone.length === 0 || shell.goneSearched++ >= goneSearches) return undefined;
+  const to = shell.tree.successorOf(path, gone, shell.listing);
+  if (to === undefined || compare(to, path) <= 0 || Step.isBehindCursor(shell.state, to)) return undefined;
+  const there = await readLocal(shell, to, undefined);
+  if (there?.meta.type !== "dir" || (await lookup(shell, to)) !== undefined) return undefined;
+  return { path: to, local: there, known: undefined };
 };
 
 /**

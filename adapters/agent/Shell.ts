@@ -69,6 +69,8 @@ export interface Shell {
   fingerprints: Map<string, { readonly lt: string | null; readonly remote: Fingerprint.Fingerprint; readonly dense: boolean }>;
   /** What the comparison expects the store to hold, from the stat cache (`Expectation`); undefined when the cache is empty. */
   expected: Expectation | undefined;
+  /** Directories new or gone that this comparison looked for elsewhere (`Resync`: moved while nobody watched). */
+  goneSearched: number;
   /** A range whose store fingerprint is the expected one: only its items that differ from the remembered ones are compared. */
   verified: { readonly gte: string; readonly lt: string | null } | undefined;
   /** Ranges' store metadata (small ones) or splits (large ones) fetched ahead of their turn, by the range's first key. */

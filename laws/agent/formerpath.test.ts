@@ -2,6 +2,8 @@
 // renamed file and a moved directory are found; a hard link (the old path still holds the file), a
 // copy (another inode) and a directory whose old path is still there are not; and a file read at its
 // new path takes over its former entry when its stat data are unchanged, so it is not read again.
+// A directory moved while nobody watched is found from either end through the files remembered at
+// paths the tree no longer has.
 import { linkSync, mkdirSync, renameSync, writeFileSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -64,6 +66,33 @@ test("a moved directory is found through its files, unless its old path is still
     renameSync(join(root, "keep", "g.txt"), join(root, "fresh", "g.txt"));
     assert.is(FormerPath.ofDirectory(cache, "fresh", ["fresh/g.txt"], statAt), undefined);
     assert.is(FormerPath.ofFile(cache, "fresh/g.txt", statAt("fresh/g.txt")!, statAt), "keep/g.txt");
+  }));
+
+test("a directory moved while nobody watched is found from either end, through files remembered at paths the tree lacks; a copy, a file moved alone and a directory kept are not", () =>
+  within(async (root) => {
+    mkdirSync(join(root, "dir", "inner"), { recursive: true });
+    mkdirSync(join(root, "keep"));
+    for (const name of ["a.txt", "b.txt"]) writeFileSync(join(root, "dir", "inner", name), `${name}\n`);
+    writeFileSync(join(root, "keep", "g.txt"), "g\n");
+    const remembered = ["dir/inner/a.txt", "dir/inner/b.txt", "keep/g.txt"];
+    const { statAt } = remembering(root, remembered);
+    const inodes = new Map(remembered.map((p) => [p, statAt(p)!.ino] as const));
+    renameSync(join(root, "dir"), join(root, "moved"));
+    mkdirSync(join(root, "copied"));
+    copyFileSync(join(root, "keep", "g.txt"), join(root, "copied", "g.txt"));
+    mkdirSync(join(root, "fresh"));
+    renameSync(join(root, "keep", "g.txt"), join(root, "fresh", "g.txt"));
+    const listing = ["copied", "copied/g.txt", "fresh", "fresh/g.txt", "keep", "moved", "moved/inner", "moved/inner/a.txt", "moved/inner/b.txt"];
+    const gone = remembered.map((p) => [p, inodes.get(p)!] as const);
+    assert.is(FormerPath.predecessorOf("moved", ["moved/inner", "moved/inner/a.txt"], gone, statAt), "dir");
+    assert.is(FormerPath.predecessorOf("moved/inner", ["moved/inner/a.txt"], gone, statAt), "dir/inner");
+    assert.is(FormerPath.successorOf("dir", gone.slice(0, 2), listing, statAt), "moved");
+    assert.is(FormerPath.successorOf("dir/inner", gone.slice(0, 2), listing, statAt), "moved/inner");
+    // The copy is another file; "fresh" took a file of "keep", which is still there.
+    assert.is(FormerPath.predecessorOf("copied", ["copied/g.txt"], gone, statAt), undefined);
+    assert.is(FormerPath.predecessorOf("fresh", ["fresh/g.txt"], gone, statAt), undefined);
+    // Found in the listing only under the same path below the other directory.
+    assert.is(FormerPath.successorOf("dir", [["dir/inner/a.txt", inodes.get("dir/inner/a.txt")!]], ["moved", "moved/a.txt"], statAt), undefined);
   }));
 
 test("a file whose directory moved is read from its former cache entry, and says where it was", () =>

@@ -132,10 +132,10 @@ const applyMove = (run: Run, from: ItemPath, path: ItemPath, at: number): void =
 };
 
 /** A rename hint when one is safe to offer: a flagged store item the host lacks, with the same content. */
-const renameHint = (run: Run, path: ItemPath, local: LocalItem | undefined): ItemPath | undefined => {
+const renameHint = (run: Run, path: ItemPath, local: LocalItem | undefined): Processor.MovedFrom | undefined => {
   if (local === undefined) return undefined;
   for (const [candidate, flag] of SortedMap.entries(run.state.sync.flags, { gt: path })) {
-    if (flag.remote?.meta.digest === local.meta.digest && !run.host.has(candidate as ItemPath)) return candidate as ItemPath;
+    if (flag.remote != null && flag.remote.meta.digest === local.meta.digest && !run.host.has(candidate as ItemPath)) return { path: candidate as ItemPath, known: flag.remote };
   }
   return undefined;
 };

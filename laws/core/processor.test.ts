@@ -2,9 +2,12 @@ import fc from "fast-check";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as E from "fp-ts/lib/Either.js";
+import type { Digest } from "../../core/Digest.ts";
+import type { KnownItem } from "../../core/ItemMeta.ts";
 import type { ItemPath } from "../../core/ItemPath.ts";
 import * as Processor from "../../core/Processor.ts";
-import { initial } from "../../core/ProcessorState.ts";
+import { initial, type ProcessorEvent, type ProcessorState } from "../../core/ProcessorState.ts";
+import * as Step from "../../core/ProcessorStep.ts";
 import { check } from "../property.ts";
 import * as Model from "./model.ts";
 import { processorLaws, runScenario } from "./processorLaws.ts";
@@ -31,6 +34,66 @@ test("a live directory move is one rename of the directory, never into its own s
   const inside = capture("a/b");
   assert.ok(E.isRight(inside));
   assert.equal(inside.right.map((e) => e._tag), ["ItemCreated"]);
+});
+
+/** A resync begun from backup over a host listing, with the whole store's metadata received. */
+const resyncOver = (host: ReadonlyArray<string>, store: ReadonlyArray<readonly [string, KnownItem]>): ProcessorState => {
+  let state: ProcessorState = { ...initial, _tag: "backup", source: Model.source, nextSeq: 5 };
+  const commands: ReadonlyArray<Processor.Command> = [
+    { _tag: "BeginResync", at: 1, reason: "store-returned", trust: "compare", paths: host as ReadonlyArray<ItemPath>, hostIntact: true },
+    { _tag: "ReceiveStoreMetadata", at: 1, range: { gte: "", lt: null }, entries: store as ReadonlyArray<readonly [ItemPath, KnownItem]> },
+  ];
+  for (const c of commands) {
+    const out = Processor.run(c, state);
+    assert.ok(E.isRight(out), JSON.stringify(out));
+    state = out.right.state;
+  }
+  return state;
+};
+const dirKnown: KnownItem = { meta: directory("d").meta, manifest: [] };
+const fileKnown: KnownItem = { meta: { type: "file", size: 1, mode: 0o644, mtimeMs: 1, digest: "d1" as Digest, linkTarget: null }, manifest: [] };
+const renames = (events: ReadonlyArray<ProcessorEvent>) => events.flatMap((e) => (e._tag === "ItemRenamed" ? [[e.from, e.path]] : []));
+const itemEvents = (events: ReadonlyArray<ProcessorEvent>) => events.filter((e) => "seq" in e).map((e) => e._tag);
+
+test("a directory moved while nobody watched, its new name first in key order: one rename, its items asked again, the old ones gone", () => {
+  const start = resyncOver(["b", "b/f"], [["a", dirKnown], ["z", dirKnown], ["z/f", fileKnown]]);
+  const gone = Processor.run({ _tag: "ProcessItem", at: 2, path: "a" as ItemPath, local: undefined }, start);
+  assert.ok(E.isRight(gone));
+  const state = gone.right.state;
+  const out = Processor.run({ _tag: "ProcessItem", at: 2, path: "b" as ItemPath, local: directory("b"), movedFrom: { path: "z" as ItemPath, known: dirKnown } }, state);
+  assert.ok(E.isRight(out));
+  assert.equal(renames(out.right.events), [["z", "b"]]);
+  assert.equal(Step.next(out.right.state), { _tag: "NeedItems", paths: ["b/f"] });
+  assert.is(Step.flagAt(out.right.state, "z/f")?.remote, null, "the store holds nothing at the old path now");
+  // A source behind the cursor was compared already (here: deleted): no move.
+  const behind = Processor.run({ _tag: "ProcessItem", at: 2, path: "b" as ItemPath, local: directory("b"), movedFrom: { path: "a" as ItemPath, known: dirKnown } }, state);
+  assert.ok(E.isRight(behind));
+  assert.equal(itemEvents(behind.right.events), ["ItemCreated"]);
+});
+
+test("a directory moved while nobody watched, its old name first in key order: one rename to where it went, and nothing more for it there", () => {
+  const state = resyncOver(["z", "z/f"], [["a", dirKnown], ["a/f", fileKnown]]);
+  const movedTo = { path: "z" as ItemPath, local: directory("z"), known: undefined };
+  const out = Processor.run({ _tag: "ProcessItem", at: 2, path: "a" as ItemPath, local: undefined, movedTo }, state);
+  assert.ok(E.isRight(out));
+  assert.equal(renames(out.right.events), [["a", "z"]]);
+  const next = Step.next(out.right.state);
+  assert.equal(next, { _tag: "ProcessItem", path: "a/f", remote: null });
+  // The new path, reached, holds what the move put there: no event for it.
+  let state2 = Processor.run({ _tag: "ProcessItem", at: 3, path: "a/f" as ItemPath, local: undefined }, out.right.state);
+  assert.ok(E.isRight(state2) && itemEvents(state2.right.events).length === 0);
+  const atZ = Step.next(state2.right.state);
+  assert.equal(atZ, { _tag: "ProcessItem", path: "z", remote: { meta: directory("z").meta, manifest: [] } });
+  state2 = Processor.run({ _tag: "ProcessItem", at: 4, path: "z" as ItemPath, local: directory("z") }, state2.right.state);
+  assert.ok(E.isRight(state2));
+  assert.equal(itemEvents(state2.right.events), []);
+  assert.equal(Step.next(state2.right.state), { _tag: "NeedItems", paths: ["z/f"] });
+  // Not when the store holds something where it went, nor when that is behind the cursor.
+  for (const to of [{ ...movedTo, known: dirKnown }, { ...movedTo, path: "0" as ItemPath, local: directory("0") }]) {
+    const refused = Processor.run({ _tag: "ProcessItem", at: 2, path: "a" as ItemPath, local: undefined, movedTo: to }, state);
+    assert.ok(E.isRight(refused));
+    assert.equal(itemEvents(refused.right.events), ["ItemDeleted"]);
+  }
 });
 
 test("during a resync a live move whose source is ahead of the cursor is no move", () => {

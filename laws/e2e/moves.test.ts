@@ -1,7 +1,10 @@
-// Live moves through the command line: a directory and a file renamed, and a log rotated, while
+// Moves through the command line. Live: a directory and a file renamed, and a log rotated, while
 // protected go to the store as moves (a few events, not one per file, and each file's history follows it), and a moved
 // directory whose contents also changed, two directories swapped, and a directory moved in from
-// outside the tree all end with `verify` at exit 0.
+// outside the tree all end with `verify` at exit 0. While the agent is stopped: directories renamed
+// (the new name before the old in key order, and after it) go as moves when it starts again, and
+// moves mixed with changes inside, swaps, a new directory at a moved one's name and moves up and
+// down the tree, made while it was killed, end in sync and restore whole.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,8 +19,19 @@ interface Protected {
   readonly work: string;
   readonly tree: string;
   readonly connection: ReadonlyArray<string>;
-  readonly agent: Running;
+  agent: Running;
 }
+
+/** The agent's command line. */
+const protect = (tree: string, work: string, connection: ReadonlyArray<string>): Running => start(["protect", tree, ...connection, "--spool", join(work, "spool")]);
+
+/** Stops the agent with `signal`, makes `changes` while nothing watches, and starts it again. */
+const whileStopped = async (p: Protected, signal: NodeJS.Signals, changes: () => void): Promise<void> => {
+  const code = await stop(p.agent, signal);
+  if (signal === "SIGTERM") assert.is(code, 0, p.agent.output());
+  changes();
+  p.agent = protect(p.tree, p.work, p.connection);
+};
 
 /** The store's head sequence number for the source. */
 const head = async (p: Protected): Promise<number> => {
@@ -39,7 +53,7 @@ const inSync = async (p: Protected, what: string): Promise<void> => {
 const historyOf = async (p: Protected, path: string): Promise<string> => (await tidemark(["history", ...p.connection, path])).stdout;
 
 const protectedTree = async (run: (p: Protected) => Promise<void>): Promise<void> => {
-  const work = await mkdtemp(join(tmpdir(), "tidemark-livemoves-"));
+  const work = await mkdtemp(join(tmpdir(), "tidemark-moves-"));
   const tree = join(work, "tree");
   await mkdir(join(tree, "dir", "inner"), { recursive: true });
   await mkdir(join(tree, "other"), { recursive: true });
@@ -50,13 +64,12 @@ const protectedTree = async (run: (p: Protected) => Promise<void>): Promise<void
   await writeFile(join(tree, "app.log"), "a log line\n".repeat(100));
   const store = await startStore(join(work, "store"));
   const connection = ["--store", store.address, "--source", "moves"];
-  const agent = start(["protect", tree, ...connection, "--spool", join(work, "spool")]);
-  const p = { work, tree, connection, agent };
+  const p: Protected = { work, tree, connection, agent: protect(tree, work, connection) };
   try {
     await inSync(p, "the upload");
     await run(p);
   } finally {
-    await stop(agent, "SIGKILL");
+    await stop(p.agent, "SIGKILL");
     await stop(store, "SIGKILL");
     await rm(work, { recursive: true, force: true });
   }
@@ -109,6 +122,53 @@ test("a moved directory whose files also changed, two directories swapped, and o
     mkdirSync(join(p.tree, "nest"));
     renameSync(join(p.tree, "incoming"), join(p.tree, "nest", "incoming"));
     await inSync(p, "a directory moved deeper");
+  }));
+
+test("directories renamed while the agent was stopped go as moves when it starts again", () =>
+  protectedTree(async (p) => {
+    const before = await head(p);
+    const tree = await snapshot(p.tree);
+    await whileStopped(p, "SIGTERM", () => {
+      renameSync(join(p.tree, "dir"), join(p.tree, "renamed")); // the old name first in key order
+      renameSync(join(p.tree, "other"), join(p.tree, "aside")); // the new name first
+    });
+    await inSync(p, "the renames made while the agent was stopped");
+    const sent = (await head(p)) - before;
+    // Two moves and the upload's own few; a delete and a create per file would be over 400 events.
+    assert.ok(sent <= 10, `${sent} events for two renames\n${p.agent.output()}`);
+    assert.match(await historyOf(p, "renamed/inner/f7.txt"), /ItemRenamed/);
+    assert.match(await historyOf(p, "aside/o3.txt"), /ItemRenamed/);
+    for (const [at, expected] of [[before, tree], [await head(p), await snapshot(p.tree)]] as const) {
+      assert.equal(differences(await restoredTree(p.connection, join(p.work, `restored-${at}`), ["--seq", String(at)]), expected), [], `restore at ${at}`);
+    }
+  }));
+
+test("moves mixed with changes, swaps, a new directory at a moved one's name, and moves up and down, made while the agent was killed, end in sync", () =>
+  protectedTree(async (p) => {
+    await whileStopped(p, "SIGKILL", () => {
+      // Moved, and inside it one file rewritten, one removed, one added.
+      renameSync(join(p.tree, "dir"), join(p.tree, "moved"));
+      writeFileSync(join(p.tree, "moved", "inner", "f1.txt"), "rewritten after the move\n");
+      rmSync(join(p.tree, "moved", "inner", "f2.txt"));
+      writeFileSync(join(p.tree, "moved", "added.txt"), "added after the move\n");
+      // A new directory made at the old name.
+      mkdirSync(join(p.tree, "dir"));
+      writeFileSync(join(p.tree, "dir", "f1.txt"), "a new file at an old path\n");
+    });
+    await inSync(p, "a move with changes and a new directory at its old name");
+    await whileStopped(p, "SIGKILL", () => {
+      // Swapped through a third name.
+      renameSync(join(p.tree, "moved"), join(p.tree, "swap"));
+      renameSync(join(p.tree, "other"), join(p.tree, "moved"));
+      renameSync(join(p.tree, "swap"), join(p.tree, "other"));
+      // A subdirectory moved up out of its directory, and one moved down into a new one.
+      renameSync(join(p.tree, "other", "inner"), join(p.tree, "inner"));
+      mkdirSync(join(p.tree, "nest"));
+      renameSync(join(p.tree, "dir"), join(p.tree, "nest", "dir"));
+    });
+    await inSync(p, "swaps and moves up and down");
+    const now = await snapshot(p.tree);
+    assert.equal(differences(await restoredTree(p.connection, join(p.work, "restored"), []), now), []);
   }));
 
 test.run();
