@@ -65,8 +65,13 @@ export const ofDirectory = (cache: Remembered, dir: string, children: ReadonlyAr
   return undefined;
 };
 
-/** Files of a directory looked for elsewhere when it moved while nobody watched (each costs a pass over a list). */
-const unwatchedTried = 4;
+/**
+ * Files of a directory looked for elsewhere when it moved while nobody watched (each costs a pass
+ * over a list).
+ *
+ * @category limits
+ */
+export const unwatchedTried = 4;
 
 /** The directory that holds `other` as `dir` holds `path` (the same path below it), if any. */
 const counterpart = (dir: string, path: string, other: string): string | undefined => {

@@ -173,9 +173,17 @@ export const make = (statAt: FormerPath.StatAt) => {
   const formerDirectory = (dir: string, children: ReadonlyArray<string>): ItemPath | undefined =>
     FormerPath.ofDirectory(cache, dir, children, statAt) as ItemPath | undefined;
 
-  /** Paths and inodes of remembered entries. */
-  const inodesOf = (entries: ReadonlyArray<readonly [string, Cached]>): ReadonlyArray<readonly [string, number]> =>
-    entries.map(([p, entry]) => [p, Number(StatCache.inodeOfKey(entry.key))] as const);
+  const pathAndInode = ([path, entry]: readonly [string, Cached]) => [path, Number(StatCache.inodeOfKey(entry.key))] as const;
+  /** Paths and inodes of remembered entries (of a list asked about again, as made the first time). */
+  const inodeLists = new WeakMap<ReadonlyArray<readonly [string, Cached]>, ReadonlyArray<readonly [string, number]>>();
+  const inodesOf = (entries: ReadonlyArray<readonly [string, Cached]>): ReadonlyArray<readonly [string, number]> => {
+    let inodes = inodeLists.get(entries);
+    if (inodes === undefined) {
+      inodes = entries.map(pathAndInode);
+      inodeLists.set(entries, inodes);
+    }
+    return inodes;
+  };
   /**
    * Where the directory now at `dir`, holding `children`, was before it moved while nobody watched
    * (`FormerPath.predecessorOf`), through the entries of files remembered at paths the tree lacks (`gone`).
@@ -187,7 +195,7 @@ export const make = (statAt: FormerPath.StatAt) => {
    * files remembered below it (`gone`, in key order) and the tree's items now (`listing`).
    */
   const successorOf = (dir: string, gone: ReadonlyArray<readonly [string, Cached]>, listing: ReadonlyArray<string>): ItemPath | undefined =>
-    FormerPath.successorOf(dir, inodesOf(gone.slice(0, 4)), listing, statAt) as ItemPath | undefined;
+    FormerPath.successorOf(dir, gone.slice(0, FormerPath.unwatchedTried).map(pathAndInode), listing, statAt) as ItemPath | undefined;
 
   /**
    * The manifest of a version of `path` with content digest `digest`, if the tree has seen it: the
