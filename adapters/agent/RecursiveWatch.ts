@@ -73,7 +73,9 @@ export const start = (deno: Runtime, shell: Shell, report: Report): TreeWatches 
     current = undefined;
     released = new Promise((resolve) => setTimeout(resolve, 10));
   };
+  /** Reports a watch's events until it ends; one that ends or fails while it is still the root's watch lost events. */
   const follow = async (watcher: FsWatcher): Promise<void> => {
+    let failure = "it ended";
     try {
       for await (const event of watcher) {
         if (event.flag === "rescan") report.lost("the watcher's queue overflowed: events may be lost, so the tree is compared with the store");
@@ -81,10 +83,15 @@ export const start = (deno: Runtime, shell: Shell, report: Report): TreeWatches 
         if (kind !== undefined) for (const abs of event.paths) report.changed(abs, kind);
       }
     } catch (e) {
-      if (watcher !== current) return;
-      report.lost(`the watch of ${root} failed (${(e as Error).message}): the tree is compared with the store`);
-      close();
+      failure = (e as Error).message;
     }
+    if (watcher !== current) return;
+    report.lost(`the watch of ${root} stopped (${failure}): the tree is compared with the store, and watched again in a second`);
+    close();
+    const again = setTimeout(() => {
+      if (current === undefined) void watchRoot();
+    }, 1000);
+    (again as { unref?: () => void }).unref?.();
   };
   /**
    * The root's watch, made anew (one at a time). A watch closed is let go only once the event loop
