@@ -74,9 +74,10 @@ export interface MovedFrom {
 }
 
 /**
- * Where the shell believes an item the store holds, gone from the host, went while nobody watched: a
- * directory (found through its files, by inode) at a path ahead of the cursor, as the host has it
- * (`local`), and what the store holds there. Used only for a directory, when the store holds none there.
+ * Where the shell believes an item the store holds, gone from the host (or another directory made in
+ * its place), went while nobody watched: a directory (found through its files, by inode) at a path
+ * ahead of the cursor, as the host has it (`local`), and what the store holds there. Used only for a
+ * directory, when the store holds none there.
  *
  * @category models
  */
@@ -169,13 +170,16 @@ const movedHere = (s: ProcessorState, c: Extract<Command, { _tag: "ProcessItem" 
 };
 
 /**
- * The directory being processed, gone from the host, as moved to `movedTo`, when that is safe: the
- * target is ahead of it (not yet compared), and the store holds no item there.
+ * The directory being processed, gone from the host or another one in its place, as moved to
+ * `movedTo`, when that is safe: the target is ahead of it (not yet compared), and the store holds no
+ * item there. A directory in its place is made anew after the move.
  */
 const movedAway = (s: ProcessorState, c: Extract<Command, { _tag: "ProcessItem" }>, source: KnownItem | null, origin: Event.Origin): ReadonlyArray<Event.EventBody> | undefined => {
   const to = c.movedTo;
-  if (to === undefined || c.local !== undefined || source === null || to.known !== undefined || Step.isBehindCursor(s, to.path) || compare(to.path, c.path) <= 0) return undefined;
-  return renamed(c.path, source, to.path, to.local, undefined, origin, ["dir"]);
+  if (to === undefined || (c.local !== undefined && c.local.meta.type !== "dir") || source === null || to.known !== undefined) return undefined;
+  if (Step.isBehindCursor(s, to.path) || compare(to.path, c.path) <= 0) return undefined;
+  const moved = renamed(c.path, source, to.path, to.local, undefined, origin, ["dir"]);
+  return moved === undefined ? undefined : [...moved, ...Difference.events(c.path, c.local, undefined, origin)];
 };
 
 /**

@@ -299,15 +299,29 @@ const movedHereFrom = async (shell: Shell, path: ItemPath, local: LocalItem | un
 };
 
 /**
- * Where a directory the store holds, gone from the tree, went while nobody watched (found through
- * the files remembered below it: `FormerPath.successorOf`): a directory ahead of it and of the
- * cursor, where the store holds nothing. Looked for at most `goneSearches` times a comparison.
+ * True when no file listed below directory `dir` is one remembered there, unchanged: what is there
+ * now is new (a directory made in the place of one that moved away).
+ */
+const allNewBelow = (shell: Shell, expected: Expectation.Expectation, dir: ItemPath): boolean => {
+  const [from, to] = [firstAtOrAfter(shell.listing, `${dir}/`), firstAtOrAfter(shell.listing, `${dir}0`)];
+  for (let n = from; n < to; n++) {
+    const entry = expected.entryAt(n);
+    if (entry !== undefined && shell.tree.matchesStat(shell.listing[n]!, entry, n)) return false;
+  }
+  return true;
+};
+
+/**
+ * Where a directory the store holds, gone from the tree (or with a new one in its place), went while
+ * nobody watched (found through the files remembered below it: `FormerPath.successorOf`): a
+ * directory ahead of it and of the cursor, where the store holds nothing. Looked for at most
+ * `goneSearches` times a comparison.
  */
 const movedAwayTo = async (shell: Shell, path: ItemPath, local: LocalItem | undefined, remote: KnownItem | null): Promise<Processor.MovedTo | undefined> => {
   const expected = shell.expected;
-  if (!isSyncing(shell.state) || local !== undefined || remote?.meta.type !== "dir" || expected === undefined) return undefined;
+  if (!isSyncing(shell.state) || remote?.meta.type !== "dir" || expected === undefined || (local !== undefined && local.meta.type !== "dir")) return undefined;
   const gone = Expectation.goneBelow(expected, path);
-  if (gone.length === 0 || shell.goneSearched++ >= goneSearches) return undefined;
+  if (gone.length === 0 || (local !== undefined && !allNewBelow(shell, expected, path)) || shell.goneSearched++ >= goneSearches) return undefined;
   const to = shell.tree.successorOf(path, gone, shell.listing);
   if (to === undefined || compare(to, path) <= 0 || Step.isBehindCursor(shell.state, to)) return undefined;
   const there = await readLocal(shell, to, undefined);

@@ -71,7 +71,7 @@ test("a directory moved while nobody watched, its new name first in key order: o
   assert.equal(itemEvents(behind.right.events), ["ItemCreated"]);
 });
 
-test("a directory moved while nobody watched, its old name first in key order: one rename to where it went, and nothing more for it there", () => {
+test("a directory moved while nobody watched, its old name first in key order: one rename to where it went (then a new directory in its place, if one was made), and nothing more for it there", () => {
   const state = resyncOver(["z", "z/f"], [["a", dirKnown], ["a/f", fileKnown]]);
   const movedTo = { path: "z" as ItemPath, local: directory("z"), known: undefined };
   const out = Processor.run({ _tag: "ProcessItem", at: 2, path: "a" as ItemPath, local: undefined, movedTo }, state);
@@ -88,6 +88,11 @@ test("a directory moved while nobody watched, its old name first in key order: o
   assert.ok(E.isRight(state2));
   assert.equal(itemEvents(state2.right.events), []);
   assert.equal(Step.next(state2.right.state), { _tag: "NeedItems", paths: ["z/f"] });
+  // A new directory made in its place: the move, then the new directory.
+  const replaced = Processor.run({ _tag: "ProcessItem", at: 2, path: "a" as ItemPath, local: directory("a"), movedTo }, state);
+  assert.ok(E.isRight(replaced));
+  assert.equal(itemEvents(replaced.right.events), ["ItemRenamed", "ItemCreated"]);
+  assert.equal(renames(replaced.right.events), [["a", "z"]]);
   // Not when the store holds something where it went, nor when that is behind the cursor.
   for (const to of [{ ...movedTo, known: dirKnown }, { ...movedTo, path: "0" as ItemPath, local: directory("0") }]) {
     const refused = Processor.run({ _tag: "ProcessItem", at: 2, path: "a" as ItemPath, local: undefined, movedTo: to }, state);

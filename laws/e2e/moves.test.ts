@@ -2,7 +2,8 @@
 // protected go to the store as moves (a few events, not one per file, and each file's history follows it), and a moved
 // directory whose contents also changed, two directories swapped, and a directory moved in from
 // outside the tree all end with `verify` at exit 0. While the agent is stopped: directories renamed
-// (the new name before the old in key order, and after it) go as moves when it starts again, and
+// (the new name before the old in key order, and after it; and one moved aside with a new directory
+// made in its place) go as moves when it starts again, and
 // moves mixed with changes inside, swaps, a new directory at a moved one's name and moves up and
 // down the tree, made while it was killed, end in sync and restore whole.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -124,7 +125,7 @@ test("a moved directory whose files also changed, two directories swapped, and o
     await inSync(p, "a directory moved deeper");
   }));
 
-test("directories renamed while the agent was stopped go as moves when it starts again", () =>
+test("directories renamed while the agent was stopped go as moves when it starts again, also one with a new directory made in its place", () =>
   protectedTree(async (p) => {
     const before = await head(p);
     const tree = await snapshot(p.tree);
@@ -138,6 +139,17 @@ test("directories renamed while the agent was stopped go as moves when it starts
     assert.ok(sent <= 10, `${sent} events for two renames\n${p.agent.output()}`);
     assert.match(await historyOf(p, "renamed/inner/f7.txt"), /ItemRenamed/);
     assert.match(await historyOf(p, "aside/o3.txt"), /ItemRenamed/);
+    // Moved aside, and a new directory made with one file in its place (a rotation of directories).
+    const second = await head(p);
+    await whileStopped(p, "SIGTERM", () => {
+      renameSync(join(p.tree, "renamed"), join(p.tree, "renamed.1"));
+      mkdirSync(join(p.tree, "renamed"));
+      writeFileSync(join(p.tree, "renamed", "top0.txt"), "a new file at an old path\n");
+    });
+    await inSync(p, "a directory moved aside and another made in its place");
+    const rotated = (await head(p)) - second;
+    assert.ok(rotated <= 10, `${rotated} events for a directory moved aside and another made in its place\n${p.agent.output()}`);
+    assert.match(await historyOf(p, "renamed.1/inner/f7.txt"), /ItemRenamed/);
     for (const [at, expected] of [[before, tree], [await head(p), await snapshot(p.tree)]] as const) {
       assert.equal(differences(await restoredTree(p.connection, join(p.work, `restored-${at}`), ["--seq", String(at)]), expected), [], `restore at ${at}`);
     }
