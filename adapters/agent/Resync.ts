@@ -299,15 +299,12 @@ const movedHereFrom = async (shell: Shell, path: ItemPath, local: LocalItem | un
 };
 
 /**
- * True when no file listed below directory `dir` is one remembered there, unchanged: what is there
- * now is new (a directory made in the place of one that moved away).
+ * True when no file listed below directory `dir` is one remembered there (the same file, by inode,
+ * changed or not): what is there now is new (a directory made in the place of one that moved away).
  */
 const allNewBelow = (shell: Shell, expected: Expectation.Expectation, dir: ItemPath): boolean => {
   const [from, to] = [firstAtOrAfter(shell.listing, `${dir}/`), firstAtOrAfter(shell.listing, `${dir}0`)];
-  for (let n = from; n < to; n++) {
-    const entry = expected.entryAt(n);
-    if (entry !== undefined && shell.tree.matchesStat(shell.listing[n]!, entry, n)) return false;
-  }
+  for (let n = from; n < to; n++) if (expected.entryAt(n) !== undefined && !shell.tree.departed(shell.listing[n]!)) return false;
   return true;
 };
 
