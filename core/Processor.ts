@@ -24,7 +24,7 @@ import * as Event from "./Event.ts";
 import type { KeyRange } from "./Fingerprint.ts";
 import type { KnownItem, LocalItem } from "./ItemMeta.ts";
 import * as ItemMeta from "./ItemMeta.ts";
-import { compare, type ItemPath } from "./ItemPath.ts";
+import { compare, isInside, type ItemPath } from "./ItemPath.ts";
 import { initial, isAllowed, type ProcessorEvent, type ProcessorState } from "./ProcessorState.ts";
 import * as Step from "./ProcessorStep.ts";
 import { evolve } from "./ProcessorEvolve.ts";
@@ -198,7 +198,7 @@ const renamed = (
 ): ReadonlyArray<Event.EventBody> | undefined => {
   if (local === undefined || from === path || !kinds.includes(local.meta.type) || !ItemMeta.sameContent(source.meta, local.meta)) return undefined;
   // A directory moved into its own subtree, or out of it into its parent's place, is no move the store can make.
-  if (local.meta.type === "dir" && (path.startsWith(`${from}/`) || from.startsWith(`${path}/`))) return undefined;
+  if (local.meta.type === "dir" && (isInside(path, from) || isInside(from, path))) return undefined;
   return [{ _tag: "ItemRenamed", from, path, meta: local.meta, base: ItemMeta.baseOf(source.meta), targetBase: ItemMeta.baseOf(target?.meta), origin }];
 };
 

@@ -18,7 +18,7 @@
  */
 import * as Fingerprint from "../../core/Fingerprint.ts";
 import type { ItemMeta, KnownItem } from "../../core/ItemMeta.ts";
-import { compare, firstAtOrAfter, type ItemPath } from "../../core/ItemPath.ts";
+import { compare, firstAtOrAfter, type ItemPath, subtreeBounds } from "../../core/ItemPath.ts";
 import { yieldTurn } from "./EventLoop.ts";
 import * as LocalTree from "./LocalTree.ts";
 
@@ -68,8 +68,10 @@ export const take = (tree: LocalTree.LocalTree, listing: ReadonlyArray<ItemPath>
 };
 
 /** The remembered files the listing lacks below directory `dir`, in key order. */
-export const goneBelow = (x: Expectation, dir: ItemPath): ReadonlyArray<readonly [ItemPath, LocalTree.Cached]> =>
-  goneIn(x, { gte: `${dir}/`, lt: `${dir}0` }); // every path below it: "/" < "0"
+export const goneBelow = (x: Expectation, dir: ItemPath): ReadonlyArray<readonly [ItemPath, LocalTree.Cached]> => {
+  const { gt, lt } = subtreeBounds(dir);
+  return goneIn(x, { gte: gt, lt });
+};
 
 /** Records listed item `n`'s expected fingerprint. */
 const learn = (x: Expectation, n: number, print: Fingerprint.Fingerprint | null): void => {

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { isInside } from "../../core/ItemPath.ts";
 import type { Remembered } from "./Remembered.ts";
 import * as StatCall from "./StatCall.ts";
 import type { StatData } from "./TreeScan.ts";
@@ -80,7 +81,7 @@ const counterpart = (dir: string, path: string, other: string): string | undefin
 };
 
 /** True when `to` is a directory apart from `dir` (neither is the other or inside it). */
-const apart = (dir: string, to: string): boolean => to !== dir && !to.startsWith(`${dir}/`) && !dir.startsWith(`${to}/`);
+const apart = (dir: string, to: string): boolean => to !== dir && !isInside(to, dir) && !isInside(dir, to);
 
 /**
  * Where a directory now at `dir` was before it moved while nobody watched, found through its files

@@ -16,7 +16,7 @@ import * as Event from "../../core/Event.ts";
 import * as ItemMeta from "../../core/ItemMeta.ts";
 import * as Manifest from "../../core/Manifest.ts";
 import type { KnownItem, LocalItem } from "../../core/ItemMeta.ts";
-import { compare, firstAtOrAfter, type ItemPath } from "../../core/ItemPath.ts";
+import { compare, firstAtOrAfter, isInside, type ItemPath, subtreeBounds } from "../../core/ItemPath.ts";
 import * as Processor from "../../core/Processor.ts";
 import * as Protocol from "../../core/Protocol.ts";
 import * as Step from "../../core/ProcessorStep.ts";
@@ -225,9 +225,9 @@ const lookup = async (shell: Shell, path: ItemPath): Promise<KnownItem | undefin
  */
 const queueGoneBelow = async (shell: Shell, dir: ItemPath, storeDir: ItemPath = dir): Promise<void> => {
   await flush(shell);
-  const range = { gte: `${storeDir}/`, lt: `${storeDir}0` }; // every path below it: "/" < "0"
-  for (let gte: string | null = range.gte; gte !== null;) {
-    const page = await RangeSearch.storePaths(shell, connected(shell), { ...range, gte });
+  const { gt, lt } = subtreeBounds(storeDir);
+  for (let gte: string | null = gt; gte !== null;) {
+    const page = await RangeSearch.storePaths(shell, connected(shell), { gte, lt });
     for (const stored of page.paths) {
       const p = (dir + stored.slice(storeDir.length)) as ItemPath;
       if (shell.tree.kindOf(p) === undefined) shell.dirty.add(p);
@@ -290,8 +290,8 @@ const movedHereFrom = async (shell: Shell, path: ItemPath, local: LocalItem | un
   const expected = shell.expected;
   if (!isSyncing(shell.state) || expected === undefined || expected.gone.length === 0 || remote !== null || local?.meta.type !== "dir") return undefined;
   if (shell.goneSearched++ >= goneSearches) return undefined;
-  const first = firstAtOrAfter(shell.listing, `${path}/`);
-  const children = shell.listing.slice(first, first + 16).filter((p) => p.startsWith(`${path}/`));
+  const first = firstAtOrAfter(shell.listing, subtreeBounds(path).gt);
+  const children = shell.listing.slice(first, first + 16).filter((p) => isInside(p, path));
   const former = shell.tree.predecessorOf(path, children, expected.gone);
   if (former === undefined || Step.isBehindCursor(shell.state, former)) return undefined;
   const known = await lookup(shell, former);
@@ -303,7 +303,8 @@ const movedHereFrom = async (shell: Shell, path: ItemPath, local: LocalItem | un
  * changed or not): what is there now is new (a directory made in the place of one that moved away).
  */
 const allNewBelow = (shell: Shell, expected: Expectation.Expectation, dir: ItemPath): boolean => {
-  const [from, to] = [firstAtOrAfter(shell.listing, `${dir}/`), firstAtOrAfter(shell.listing, `${dir}0`)];
+  const { gt, lt } = subtreeBounds(dir);
+  const [from, to] = [firstAtOrAfter(shell.listing, gt), firstAtOrAfter(shell.listing, lt)];
   for (let n = from; n < to; n++) if (expected.entryAt(n) !== undefined && !shell.tree.departed(shell.listing[n]!)) return false;
   return true;
 };
